@@ -23,3 +23,8 @@ def _link_collection() -> None:
 
 
 _link_collection()
+
+
+# The Cloudflare API emulator's fixtures (cfemu, cfemu_factory) for every test; see tests/emulator/README.md.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "emulator"))
+from harness import _cfemu_shared, cfemu, cfemu_factory  # noqa: F401
