@@ -1,5 +1,4 @@
-# Copyright (c) 2026 tunnelops.cloudflare contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 tunnelops maintainers
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Planning for tunnel routes: DNS records, load-balancer pools and private networks.
 
