@@ -52,7 +52,7 @@ options:
     default: 30.0
     version_added: 0.1.0
 requirements:
-  - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to: localhost))
+  - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to=localhost))
 notes:
   - The module talks to the Cloudflare API over HTTPS;
     run it on the controller with C(delegate_to=localhost) or C(run_once=true).
