@@ -124,8 +124,8 @@ def qint(query: dict, name: str, default: int, minimum: int, maximum: int | None
     except ValueError:
         raise ApiError(400, code, f"Invalid value for {name}: expected an integer, got {value!r}") from None
     if number < minimum or (maximum is not None and number > maximum):
-        upper = f" and {maximum}" if maximum is not None else ""
-        raise ApiError(400, code, f"Invalid value for {name}: must be at least {minimum}{upper}, got {number}")
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ApiError(400, code, f"Invalid value for {name}: must be {bounds}, got {number}")
     return number
 
 

@@ -78,7 +78,12 @@ class Store(*_BASES):
             account_id = str(zone.get("account") or next(iter(self.accounts))).lower()
             if not HEX32.match(zone_id) or account_id not in self.accounts:
                 raise SeedError(f"zone {zone!r} needs a 32-hex id and a known account")
-            self.zones[zone_id] = {"id": zone_id, "name": zone["name"].lower().rstrip("."), "account": account_id}
+            self.zones[zone_id] = {
+                "id": zone_id,
+                "name": zone["name"].lower().rstrip("."),
+                "account": account_id,
+                "plan": zone.get("plan", "free"),
+            }
         for token in seed["tokens"]:
             self.tokens[str(token["value"])] = {
                 "id": hashlib.sha256(str(token["value"]).encode()).hexdigest()[:32],
