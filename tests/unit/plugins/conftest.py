@@ -134,6 +134,10 @@ class FakeCloudflareAPI:
     ok = staticmethod(envelope)
 
     @staticmethod
+    def raw(status: int, text: str, content_type: str = "text/html") -> FakeResponse:
+        return FakeResponse(status, headers={"Content-Type": content_type}, text=text)
+
+    @staticmethod
     def error(status: int, code: int | None = None, message: str = "error", headers=None) -> FakeResponse:
         return envelope(status=status, errors=[{"code": code, "message": message}], headers=headers)
 
