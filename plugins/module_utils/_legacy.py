@@ -743,6 +743,7 @@ class Translator:
             "mode": "credentials",
             "hostnames": _ingress_hostnames(settings.values.get("ingress")),
             "managed_by_role": self._managed_by_role(),
+            "instance": _instance(self.source.unit),
         }
         invocation = self.source.invocation
         ref = None
@@ -918,6 +919,11 @@ def _expand_home(path, home):
     if path == "~" or path.startswith("~/"):
         return home.rstrip("/") + path[1:]
     return path
+
+
+def _instance(unit):
+    match = re.fullmatch(r"[^@]+@(.+)\.service", unit or "")
+    return match.group(1) if match else None
 
 
 def _ingress_hostnames(rules):

@@ -285,8 +285,13 @@ named:
       type: list
       elements: str
     managed_by_role:
-      description: True for a C(cloudflared@NAME.service) instance whose config is C(/etc/cloudflared/NAME.yml).
+      description:
+        - True for a C(cloudflared@NAME.service) instance whose config is C(/etc/cloudflared/NAME.yml), the layout of
+          the C(tunnelops.cloudflare.cloudflared) role with its default C(cloudflared_config_dir).
       type: bool
+    instance:
+      description: The instance name of a template unit (V(web) for C(cloudflared@web.service)), or null.
+      type: str
 """
 
 import os

@@ -32,6 +32,7 @@ SECRETS = (
     "c2VjcmV0LWZyb20tdG9rZW4tZmlsZS1ub3QtcmVhbC0wMTIzNDU2Nzg5",
     "c2VjcmV0LWluLWNyZWRlbnRpYWxzLWZpbGUtbm90LXJlYWw=",
     "c2VjcmV0LWluLXRlbXBsYXRlLWZpeHR1cmUtbm90LXJlYWw=",
+    "c2VjcmV0LWluLXJvbGUtdG9rZW4tZmlsZS1ub3QtcmVhbA==",
     "legacy-fixture-not-a-token",
 )
 
@@ -237,6 +238,7 @@ def test_named_config_unit_reports_tunnel_id_and_hostnames():
         "mode": "credentials",
         "hostnames": ["app.example.com"],
         "managed_by_role": False,
+        "instance": None,
     }
 
 
@@ -251,18 +253,49 @@ def test_token_file_unit_reports_the_tunnel_id_inside_the_token():
     )
 
 
-def test_enabled_template_instance_of_the_role_is_named_and_managed():
-    result = run("template_instances")
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        (
+            "cloudflared@web.service",
+            {
+                "config_file": "/etc/cloudflared/web.yml",
+                "mode": "credentials",
+                "tunnel_id": "0b4b4f7e-2f0e-4b8e-9a55-7e1c2d3f4a5b",
+                "credentials_file": "/etc/cloudflared/web.json",
+                "hostnames": ["web.example.com", "*.web.example.com"],
+                "instance": "web",
+                "managed_by_role": True,
+            },
+        ),
+        (
+            "cloudflared@api.service",
+            {
+                "config_file": "/etc/cloudflared/api.yml",
+                "mode": "token_file",
+                "tunnel_id": "e3b0c442-98fc-4c14-9afb-f4c8996fb924",
+                "token_file": "/etc/cloudflared/api.token",
+                "hostnames": [],
+                "instance": "api",
+                "managed_by_role": True,
+            },
+        ),
+    ],
+)
+def test_enabled_instances_of_the_role_are_named_and_managed(unit, expected):
+    named = {entry["unit"]: entry for entry in run("template_instances")["named"]}
 
-    (entry,) = result["named"]
-    assert (entry["unit"], entry["config_file"], entry["tunnel_name"], entry["managed_by_role"]) == (
-        "cloudflared@web.service",
-        "/etc/cloudflared/web.yml",
-        "web-prod",
-        True,
+    assert {key: named[unit][key] for key in expected} == expected
+
+
+def test_half_migrated_host_still_reports_its_legacy_unit():
+    tunnel = only_legacy(run("template_instances"))
+
+    assert (tunnel["unit"], tunnel["hostname"], tunnel["service"]) == (
+        "cloudflared.service",
+        "old.example.com",
+        "http://localhost:5000",
     )
-    assert entry["tunnel_id"] == "0b4b4f7e-2f0e-4b8e-9a55-7e1c2d3f4a5b"
-    assert only_legacy(result)["hostname"] == "old.example.com"
 
 
 def test_cert_pem_lists_every_cert_found():
@@ -280,7 +313,9 @@ def test_url_path_drop_is_noted():
 def test_unit_names_restricts_the_units_and_notes_missing_ones():
     result = run("template_instances", unit_names=["cloudflared@web.service", "cloudflared-old.service"])
 
+    # The legacy config file is still reported on its own, since no inspected unit uses it.
     assert (result["status"], [n["unit"] for n in result["named"]]) == ("mixed", ["cloudflared@web.service"])
+    assert [t["source"] for t in result["legacy"]] == ["config"]
     assert result["notes"] == ["unit cloudflared-old.service not found"]
 
 
