@@ -30,7 +30,7 @@ import contextlib
 
 import yaml
 from emu_core import HEX32, ApiError
-from emu_store import SeedError, Store
+from emu_store import Store
 
 API_PREFIX = "/client/v4"
 CONTROL_PREFIX = "/__emulator__"
@@ -548,7 +548,7 @@ def main(argv=None) -> int:
     try:
         seed = yaml.safe_load(args.seed.read_text(encoding="utf-8"))
         emulator = Emulator(seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit)
-    except (OSError, yaml.YAMLError, SeedError, KeyError, TypeError) as exc:
+    except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, ApiError) as exc:
         print(f"cfemu: cannot load seed {args.seed}: {exc}", file=sys.stderr)
         return 2
 

@@ -7,20 +7,10 @@ import hashlib
 import threading
 
 from emu_core import HEX32, ApiError, paginate, stamp
+from emu_dns import DnsMixin
+from emu_lb import LoadBalancingMixin
+from emu_teamnet import TeamnetMixin
 from emu_tunnels import TunnelsMixin
-
-try:
-    from emu_dns import DnsMixin
-except ImportError:  # pragma: no cover - the DNS part is optional while it is being built
-    DnsMixin = object
-try:
-    from emu_lb import LoadBalancingMixin
-except ImportError:  # pragma: no cover
-    LoadBalancingMixin = object
-try:
-    from emu_teamnet import TeamnetMixin
-except ImportError:  # pragma: no cover
-    TeamnetMixin = object
 
 WRITE_IMPLIES_READ = {
     # Newer permission group names that Cloudflare accepts for the tunnel endpoints.
@@ -45,10 +35,7 @@ def expand_permissions(names) -> frozenset:
     return frozenset(granted)
 
 
-_BASES = tuple(dict.fromkeys((TunnelsMixin, DnsMixin, LoadBalancingMixin, TeamnetMixin)))
-
-
-class Store(*_BASES):
+class Store(TunnelsMixin, DnsMixin, LoadBalancingMixin, TeamnetMixin):
     def __init__(self, seed: dict):
         self.lock = threading.RLock()
         self.seed = copy.deepcopy(seed)
@@ -108,14 +95,10 @@ class Store(*_BASES):
             for connector in tunnel.get("connectors") or []:
                 self.add_connector(created["id"], connector)
         for vnet_seed in [None, *(seed.get("virtual_networks") or [])]:
-            if hasattr(self, "seed_virtual_network"):
-                self.seed_virtual_network(vnet_seed)
-        if hasattr(self, "seed_dns"):
-            self.seed_dns(seed.get("dns_records") or [])
-        if hasattr(self, "seed_load_balancing"):
-            self.seed_load_balancing(seed.get("pools") or [], seed.get("load_balancers") or [])
-        if hasattr(self, "seed_routes"):
-            self.seed_routes(seed.get("routes") or [])
+            self.seed_virtual_network(vnet_seed)
+        self.seed_dns(seed.get("dns_records") or [])
+        self.seed_load_balancing(seed.get("pools") or [], seed.get("load_balancers") or [])
+        self.seed_routes(seed.get("routes") or [])
 
     # --- identity endpoints ---------------------------------------------------------------------------------
 
@@ -158,23 +141,14 @@ class Store(*_BASES):
             item["connectors"] = [self.render_connector(c) for c in tunnel["connectors"].values()]
             item["configuration"] = self.render_configuration(tunnel)
             tunnels.append(item)
-        state = {
+        return {
             "accounts": list(self.accounts.values()),
             "zones": [dict(z) for z in self.zones.values()],
             "tunnels": tunnels,
-            "dns_records": [],
-            "pools": [],
-            "load_balancers": [],
-            "routes": [],
-            "virtual_networks": [],
+            "dns_records": [self.render_record(r) for r in self.dns_records.values()],
+            "pools": [self.render_pool(p) for p in self.pools.values()],
+            "load_balancers": [self.render_lb(lb) for lb in self.load_balancers.values()],
+            "routes": [self.render_route(r) for r in self.routes.values()],
+            "virtual_networks": [self.render_vnet(v) for v in self.virtual_networks.values()],
             "time": stamp(),
         }
-        if hasattr(self, "render_record"):
-            state["dns_records"] = [self.render_record(r) for r in self.dns_records.values()]
-        if hasattr(self, "render_pool"):
-            state["pools"] = [self.render_pool(p) for p in self.pools.values()]
-            state["load_balancers"] = [self.render_lb(lb) for lb in self.load_balancers.values()]
-        if hasattr(self, "render_route"):
-            state["routes"] = [self.render_route(r) for r in self.routes.values()]
-            state["virtual_networks"] = [self.render_vnet(v) for v in self.virtual_networks.values()]
-        return state
