@@ -341,6 +341,7 @@ class TunnelsMixin:
         tunnel = self.tunnels.get(str(tunnel_id).lower())
         if tunnel is None or tunnel["deleted_at"]:
             raise ApiError(404, TUNNEL_NOT_FOUND, "Tunnel not found or deleted")
+        self.check_connector_credentials(tunnel, spec)
         client_id = str(spec.get("client_id") or uuid_id()).lower()
         colos = list(spec.get("colos") or ["AMS", "FRA"])
         pending = list(spec.get("pending_colos") or [])
@@ -368,6 +369,28 @@ class TunnelsMixin:
         }
         self.update_activity(tunnel)
         return self.render_connector(tunnel["connectors"][client_id])
+
+    @staticmethod
+    def check_connector_credentials(tunnel: dict, spec: dict) -> None:
+        """A connector that presents credentials (as a stand-in cloudflared does) must present the right ones."""
+        token = spec.get("token")
+        if token:
+            try:
+                decoded = json.loads(base64.b64decode(token))
+            except ValueError:
+                raise ApiError(403, 10000, "Connector token is not a valid tunnel token") from None
+            if (decoded.get("a"), decoded.get("t"), decoded.get("s")) != (
+                tunnel["account"],
+                tunnel["id"],
+                tunnel["secret"],
+            ):
+                raise ApiError(403, 10000, "Connector token does not match this tunnel")
+        secret = spec.get("tunnel_secret")
+        if secret is not None and decode_secret(secret) != decode_secret(tunnel["secret"]):
+            raise ApiError(403, 10000, "Connector credentials do not match this tunnel (TunnelSecret)")
+        account = spec.get("account_tag")
+        if account is not None and str(account).lower() != tunnel["account"]:
+            raise ApiError(403, 10000, "Connector credentials do not match this tunnel (AccountTag)")
 
     def remove_connector(self, tunnel_id: str, client_id: str, keep_pending: bool = False) -> None:
         tunnel = self.tunnels.get(str(tunnel_id).lower())

@@ -206,8 +206,12 @@ class Emulator:
         origin_ip="192.0.2.10",
         pending_colos=(),
         expected_connections=None,
+        credentials: dict | None = None,
     ) -> str:
-        """Bring a connector up on a tunnel (one connection per colo); returns its client_id."""
+        """Bring a connector up on a tunnel (one connection per colo); returns its client_id.
+
+        credentials, if given, are checked like the edge checks a connector's: {"token": ...} or
+        {"tunnel_secret": ..., "account_tag": ...}; a mismatch raises EmulatorError (HTTP 403)."""
         body = {
             "client_id": client_id,
             "colos": list(colos),
@@ -218,6 +222,7 @@ class Emulator:
         }
         if expected_connections is not None:
             body["expected_connections"] = expected_connections
+        body.update(credentials or {})
         return self._control("POST", f"/tunnels/{tunnel_id}/connectors", body)["id"]
 
     def remove_connector(self, tunnel_id: str, client_id: str, pending: bool = False) -> None:
