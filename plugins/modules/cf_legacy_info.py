@@ -10,7 +10,7 @@ short_description: Find legacy cloudflared tunnels on a host and translate them 
 version_added: 0.1.0
 description:
   - Runs on a managed host and finds what cloudflared ran there before named tunnels existed ("classic" or
-    legacy tunnels): systemd units that run C(cloudflared), their C(ExecStart) flags, C(Environment=) and
+    legacy tunnels). It reads systemd units that run C(cloudflared), their C(ExecStart) flags, C(Environment=) and
     C(EnvironmentFile=) settings, C(config.yml) files in every directory cloudflared searches, and C(cert.pem) files.
   - Each legacy tunnel is translated into what a named tunnel needs (hostname, service, origin request settings,
     load-balancer pool, ingress rules with a catch-all, global options) and into the list of things to retire once
@@ -27,7 +27,7 @@ author:
   - tunnelops maintainers
 extends_documentation_fragment:
   - tunnelops.cloudflare.attributes
-  - tunnelops.cloudflare.attributes.INFO_MODULE
+  - tunnelops.cloudflare.attributes.info_module
 options:
   root:
     description:
@@ -323,16 +323,16 @@ class LegacyInfo:
         return result
 
 
+ARGUMENT_SPEC = {
+    "root": {"type": "path", "default": "/"},
+    "config_paths": {"type": "list", "elements": "path", "default": []},
+    "unit_names": {"type": "list", "elements": "str"},
+    "include_environment": {"type": "bool", "default": False},
+}
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "root": {"type": "path", "default": "/"},
-            "config_paths": {"type": "list", "elements": "path", "default": []},
-            "unit_names": {"type": "list", "elements": "str"},
-            "include_environment": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.exit_json(changed=False, **LegacyInfo(module).run())
 
 

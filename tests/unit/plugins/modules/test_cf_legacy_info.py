@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible_collections.tunnelops.cloudflare.plugins.modules import cf_legacy_info
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -51,11 +52,24 @@ def test_module_reports_legacy_tunnel_without_change(run_module, check_mode):
     ]
 
 
-def test_module_returns_every_documented_key(run_module):
-    result = run_module(cf_legacy_info, {"root": str(FIXTURES / "template_instances")})
+def test_documentation_matches_the_argument_spec():
+    options = yaml.safe_load(cf_legacy_info.DOCUMENTATION)["options"]
 
-    keys = {"status", "plan_ok", "problems", "notes", "yaml_parser", "cert_pem", "legacy", "named", "changed"}
-    assert set(result) == keys
+    documented = {name: (o["type"], o.get("elements"), o.get("default")) for name, o in options.items()}
+    in_code = {
+        name: (o["type"], o.get("elements"), o.get("default")) for name, o in cf_legacy_info.ARGUMENT_SPEC.items()
+    }
+    assert documented == in_code
+
+
+def test_documented_return_keys_match_a_real_result(run_module):
+    result = run_module(cf_legacy_info, {"root": str(FIXTURES / "template_instances")})
+    documented = yaml.safe_load(cf_legacy_info.RETURN)
+
+    assert set(documented) == set(result) - {"changed"}
+    for key in ("legacy", "named"):
+        assert set(documented[key]["contains"]) == set(result[key][0])
+    assert set(documented["legacy"]["contains"]["retire"]["contains"]) == set(result["legacy"][0]["retire"])
 
 
 def test_missing_root_fails_with_a_message(run_module, tmp_path):
