@@ -358,3 +358,19 @@ def test_a_connector_presenting_the_tunnel_token_is_accepted(cfemu, make_tunnel)
     cfemu.add_connector(tunnel["id"], credentials={"token": token})
 
     assert ok(cfemu.api("GET", f"{TUNNELS}/{tunnel['id']}"))["status"] == "healthy"
+
+
+def test_an_account_can_be_read_by_id(cfemu):
+    assert ok(cfemu.api("GET", f"/accounts/{ACCOUNT_ID}"))["name"] == "Example Ops"
+
+
+def test_a_token_limited_to_other_zones_cannot_see_this_one(cfemu_factory):
+    seed = {
+        "accounts": [{"id": ACCOUNT_ID}],
+        "zones": [{"id": z, "name": n} for n, z in ZONES.items()],
+        "tokens": [{"value": "narrow", "permissions": ["Zone Read", "DNS Read"], "zones": [ZONES["example.net"]]}],
+    }
+    emu = cfemu_factory(seed=seed)
+
+    assert [z["name"] for z in ok(emu.api("GET", "/zones", token="narrow"))] == ["example.net"]
+    error(emu.api("GET", f"/zones/{ZONES['example.com']}/dns_records", token="narrow"), 403, 10000)

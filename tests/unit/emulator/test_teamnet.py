@@ -98,3 +98,25 @@ def test_a_tunnel_with_routes_is_deleted_only_with_cascade_which_removes_them(cf
     ok(cfemu.api("DELETE", f"{TUNNELS}/{tunnel['id']}", query={"cascade": "true"}))
 
     assert ok(cfemu.api("GET", f"{ROUTES}/{route['id']}"))["deleted_at"]
+
+
+def test_patch_moves_a_route_to_another_tunnel(cfemu, make_tunnel):
+    first, second = make_tunnel("a"), make_tunnel("b")
+    route = ok(cfemu.api("POST", ROUTES, body={"network": "10.1.0.0/16", "tunnel_id": first["id"]}))
+
+    moved = ok(cfemu.api("PATCH", f"{ROUTES}/{route['id']}", body={"tunnel_id": second["id"], "comment": "moved"}))
+
+    assert (moved["id"], moved["network"], moved["tunnel_name"], moved["comment"]) == (
+        route["id"],
+        "10.1.0.0/16",
+        "b",
+        "moved",
+    )
+
+
+def test_host_bits_are_normalised_away(cfemu, make_tunnel):
+    tunnel = make_tunnel("net")
+
+    route = ok(cfemu.api("POST", ROUTES, body={"network": "10.1.2.3/16", "tunnel_id": tunnel["id"]}))
+
+    assert route["network"] == "10.1.0.0/16"

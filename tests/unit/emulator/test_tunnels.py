@@ -164,3 +164,14 @@ def test_patch_to_a_taken_name_is_a_conflict(cfemu, make_tunnel):
 
 def test_unknown_tunnel_is_a_404(cfemu):
     error(cfemu.api("GET", f"{TUNNELS}/00000000-0000-4000-8000-000000000000"), 404, 1002)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("PATCH", "", {"name": "again"}), ("DELETE", "", None), ("DELETE", "/connections", None)],
+)
+def test_a_deleted_tunnel_refuses_changes(cfemu, make_tunnel, method, suffix, body):
+    tunnel = make_tunnel("gone")
+    ok(cfemu.api("DELETE", f"{TUNNELS}/{tunnel['id']}"))
+
+    error(cfemu.api(method, f"{TUNNELS}/{tunnel['id']}{suffix}", body=body), 400, 1023)
