@@ -153,6 +153,7 @@ class HostFS:
         for index, part in enumerate(parts):
             candidate = posixpath.join(current, part)
             local = self._local(candidate)
+            # Absolute link targets mean the host's /, so they are re-rooted under root, never followed here.
             if os.path.islink(local):
                 if _depth > 40:
                     return local
@@ -305,6 +306,7 @@ def _strip_comment(line):
                 quote = None
         elif char in "\"'" and (index == 0 or line[index - 1] in " :-[{,"):
             quote = char
+        # As in YAML, "#" opens a comment only after whitespace, so URL fragments in values survive.
         elif char == "#" and (index == 0 or line[index - 1] in " \t"):
             return line[:index]
     return line
@@ -458,6 +460,7 @@ def exec_argv(value, env):
     if at_prefix and len(words) > 1:
         del words[1]
     argv = []
+    # systemd splits an unbraced $VAR into words, but substitutes ${VAR} inside a single word.
     for word in words:
         whole = re.fullmatch(r"\$(\w+)", word)
         if whole:
@@ -496,6 +499,7 @@ class Invocation:
             if arg == "--":
                 only_positional = True
                 continue
+            # urfave/cli accepts -flag as well as --flag, and a value either after "=" or as the next word.
             name, sep, value = arg.lstrip("-").partition("=")
             name = FLAG_ALIASES.get(name, name)
             flag = FLAGS.get(name)
@@ -814,6 +818,7 @@ class Translator:
                 if value is not None:
                     options[name] = value
             elif flag.category == "origin":
+                # A false boolean is cloudflared's default, so it adds nothing to originRequest.
                 value = settings.get(name)
                 if value is not None and not (flag.kind == "bool" and value is False):
                     origin_request[flag.target] = "socks" if name == "socks5" else value
@@ -898,6 +903,7 @@ class Translator:
         if origincert and not certs:
             self.source.notes.append(f"origincert {origincert} does not exist")
         if not origincert:
+            # Without origincert, cloudflared used the first cert.pem along its search list.
             found = [p for p in (posixpath.join(d, "cert.pem") for d in self.cert_dirs) if self.fs.isfile(p)]
             certs = found[:1]
         update_units = []
@@ -1005,6 +1011,7 @@ class Discovery:
         if self.unit_names is not None:
             return self.unit_names
         names = set()
+        # A template runs only through its instances, which systemd records as links in .wants directories.
         for directory in UNIT_DIRS:
             for entry in self.fs.listdir(directory):
                 path = posixpath.join(directory, entry)
@@ -1102,6 +1109,7 @@ class Discovery:
         source.enabled = self._enabled(name)
 
         config_path = _expand_home(source.invocation.flags.get("config"), home) or self._default_config(home)
+        # Layers go from weakest to strongest: config file, then environment, then the command line.
         self._apply_config(source, config_path)
         by_origin = {}
         for var, value in env.items():

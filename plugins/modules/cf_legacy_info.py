@@ -177,6 +177,8 @@ legacy:
       description:
         - Ingress C(originRequest) settings translated from the legacy proxy and TLS flags, with cloudflared's
           key names; durations are Go duration strings such as V(30s).
+        - The same settings are already the C(originRequest) of the hostname rule in RV(legacy[].ingress); pass
+          them to a named tunnel once, through that rule.
       type: dict
       sample: {"noTLSVerify": true, "connectTimeout": "30s"}
     lb_pool:

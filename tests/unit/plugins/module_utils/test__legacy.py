@@ -101,6 +101,12 @@ LAYOUTS = {
     "lb_pool": {"hostname": "lb.example.com", "service": "http://localhost:8080", "lb_pool": "web-pool"},
     "unix_socket": {"hostname": "sock.example.com", "service": "unix:/run/app/app.sock"},
     "hello_world": {"hostname": "hello.example.com", "service": "hello_world"},
+    "bastion_socks": {
+        "hostname": "jump.example.com",
+        "service": "bastion",
+        "origin_request": {"proxyType": "socks", "proxyAddress": "127.0.0.1", "proxyPort": 1080},
+        "dropped": ["origincert"],
+    },
     "url_path_no_scheme": {"hostname": "path.example.com", "service": "http://localhost:8000"},
     "ipv6": {"hostname": "v6.example.com", "service": "http://[::1]"},
     "user_home": {"config_file": "/home/alice/.cloudflared/config.yaml", "hostname": "alice.example.com"},
