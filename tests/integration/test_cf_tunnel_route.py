@@ -1,0 +1,338 @@
+"""cf_tunnel_route run by the real ansible-playbook against the Cloudflare API emulator.
+
+Every case checks the emulator's state before and after, and counts requests from the emulator's log.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+from harness import ACCOUNT_ID, SECRETS, TOKEN_ALL, ZONES
+
+PLAYBOOK = "cf_tunnel_route_run.yml"
+TASK = "Manage the route"
+EXAMPLE_COM = ZONES["example.com"]
+DEV = ZONES["dev.example.com"]
+POOLS = f"/accounts/{ACCOUNT_ID}/load_balancers/pools"
+
+
+def api(emu, method, path, body=None, query=None):
+    status, envelope, _ = emu.api(method, path, query=query, body=body)
+    if status >= 300:
+        raise AssertionError(f"set-up request {method} {path} failed: {status} {envelope}")
+    return envelope["result"]
+
+
+def create_tunnel(emu, name: str) -> str:
+    secret = base64.b64encode(os.urandom(32)).decode()
+    return api(emu, "POST", f"/accounts/{ACCOUNT_ID}/cfd_tunnel", {"name": name, "tunnel_secret": secret})["id"]
+
+
+def add_record(emu, zone_id: str, rtype: str, name: str, content: str, proxied: bool = False) -> dict:
+    body = {"type": rtype, "name": name, "content": content, "proxied": proxied, "ttl": 1}
+    return api(emu, "POST", f"/zones/{zone_id}/dns_records", body)
+
+
+def records_at(emu, name: str) -> list[dict]:
+    return sorted(
+        (
+            {k: r.get(k) for k in ("id", "type", "content", "proxied")}
+            for r in emu.state()["dns_records"]
+            if r["name"] == name
+        ),
+        key=lambda r: r["id"],
+    )
+
+
+def target(tunnel_id: str) -> str:
+    return f"{tunnel_id}.cfargotunnel.com"
+
+
+@pytest.fixture
+def route(cfemu, ansible_playbook):
+    """Run the module once; returns (PlaybookResult, the task's result). The request log starts empty."""
+
+    def run(check=False, diff=False, **options):
+        cfemu.clear_requests()
+        extra_vars = {f"route_{key}": value for key, value in options.items()}
+        result = ansible_playbook(PLAYBOOK, extra_vars=extra_vars, check=check, diff=diff, env=cfemu.env())
+        return result, result.task_result(TASK)
+
+    return run
+
+
+@pytest.fixture
+def tunnel(cfemu):
+    return create_tunnel(cfemu, "web-01")
+
+
+def test_a_new_hostname_check_then_real_then_idempotent(cfemu, route, tunnel):
+    _, checked = route(tunnel=tunnel, hostname="app.example.com", check=True)
+    assert (checked["changed"], checked["route"]["result"]) == (True, "new")
+    assert cfemu.writes() == []
+    assert records_at(cfemu, "app.example.com") == []
+
+    _, created = route(tunnel=tunnel, hostname="app.example.com")
+    assert (created["changed"], created["route"]["result"]) == (True, "new")
+    record = created["route"]["record"]
+    assert (record["type"], record["content"], record["proxied"], record["ttl"]) == ("CNAME", target(tunnel), True, 1)
+    assert record["comment"] == f"managed by tunnelops.cloudflare: tunnel={tunnel}"
+    assert [r["content"] for r in records_at(cfemu, "app.example.com")] == [target(tunnel)]
+
+    _, again = route(tunnel=tunnel, hostname="app.example.com")
+    assert (again["changed"], again["route"]["result"]) == (False, "unchanged")
+    assert cfemu.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("options", "by_name", "expected"),
+    [
+        pytest.param({}, False, 2, id="uuid"),
+        pytest.param({"zone": EXAMPLE_COM}, False, 1, id="uuid-and-zone-id"),
+        pytest.param({"zone": "example.com"}, False, 2, id="uuid-and-zone-name"),
+        pytest.param({}, True, 3, id="tunnel-name"),
+    ],
+)
+def test_an_already_routed_hostname_costs_at_most_two_requests(cfemu, route, tunnel, options, by_name, expected):
+    add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=True)
+
+    _, result = route(tunnel="web-01" if by_name else tunnel, hostname="app.example.com", **options)
+
+    assert result["changed"] is False
+    assert len(cfemu.requests()) == expected
+
+
+def test_an_unproxied_cname_to_the_tunnel_is_made_proxied(cfemu, route, tunnel):
+    record = add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=False)
+
+    _, result = route(tunnel=tunnel, hostname="app.example.com")
+
+    assert result["route"]["result"] == "updated"
+    assert records_at(cfemu, "app.example.com") == [
+        {"id": record["id"], "type": "CNAME", "content": target(tunnel), "proxied": True}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rtype", "content"),
+    [("A", "192.0.2.80"), ("AAAA", "2001:db8::80"), ("CNAME", "legacy-tunnel.example.net")],
+)
+def test_a_conflicting_record_is_refused_and_left_as_it_was(cfemu, route, tunnel, rtype, content):
+    existing = add_record(cfemu, EXAMPLE_COM, rtype, "app.example.com", content)
+    before = records_at(cfemu, "app.example.com")
+
+    run, result = route(tunnel=tunnel, hostname="app.example.com")
+
+    assert run.rc != 0
+    assert existing["id"] in result["msg"]
+    assert content in result["msg"]
+    assert cfemu.writes() == []
+    assert records_at(cfemu, "app.example.com") == before
+
+
+def test_overwrite_replaces_the_legacy_record_in_one_batch(cfemu, route, tunnel):
+    old = add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", "legacy-tunnel.example.net", proxied=True)
+
+    _, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True)
+
+    writes = cfemu.writes()
+    assert [(w["method"], w["path"]) for w in writes] == [("POST", f"/zones/{EXAMPLE_COM}/dns_records/batch")]
+    assert (result["route"]["result"], result["route"]["replaced"][0]["id"]) == ("updated", old["id"])
+    assert [(r["type"], r["content"]) for r in records_at(cfemu, "app.example.com")] == [("CNAME", target(tunnel))]
+
+
+def test_absent_removes_our_record_and_leaves_others(cfemu, route, tunnel):
+    add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=True)
+    foreign = add_record(cfemu, EXAMPLE_COM, "A", "other.example.com", "192.0.2.7")
+
+    _, ours = route(tunnel=tunnel, hostname="app.example.com", state="absent")
+    _, theirs = route(tunnel=tunnel, hostname="other.example.com", state="absent")
+
+    assert (ours["changed"], ours["route"]["result"]) == (True, "deleted")
+    assert records_at(cfemu, "app.example.com") == []
+    assert (theirs["changed"], theirs["route"]["left"][0]["id"]) == (False, foreign["id"])
+    assert any(foreign["id"] in warning for warning in theirs.get("warnings", []))
+    assert records_at(cfemu, "other.example.com") == [
+        {"id": foreign["id"], "type": "A", "content": "192.0.2.7", "proxied": False}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored", "zone"),
+    [
+        ("*.example.com", "*.example.com", "example.com"),
+        ("bücher.example.com", "xn--bcher-kva.example.com", "example.com"),
+        ("*.bücher.dev.example.com", "*.xn--bcher-kva.dev.example.com", "dev.example.com"),
+    ],
+)
+def test_wildcard_and_idn_names_are_routed_in_punycode(cfemu, route, tunnel, given, stored, zone):
+    _, created = route(tunnel=tunnel, hostname=given)
+    _, again = route(tunnel=tunnel, hostname=given)
+
+    assert (created["route"]["result"], created["route"]["hostname"], created["route"]["zone"]) == ("new", stored, zone)
+    assert [r["content"] for r in records_at(cfemu, stored)] == [target(tunnel)]
+    assert again["changed"] is False
+
+
+def test_a_hostname_outside_the_accounts_zones_fails_without_writing(cfemu, route, tunnel):
+    run, result = route(tunnel=tunnel, hostname="app.example.org")
+
+    assert run.rc != 0
+    assert "no zone" in result["msg"]
+    assert cfemu.writes() == []
+
+
+def test_the_list_form_reads_each_zone_once_and_writes_in_batches(cfemu, route, tunnel):
+    names = [f"h{i:02d}.example.com" for i in range(50)] + ["api.dev.example.com", "web.dev.example.com"]
+    add_record(cfemu, EXAMPLE_COM, "CNAME", "h00.example.com", target(tunnel), proxied=True)
+
+    _, result = route(tunnel=tunnel, hostnames=names, batch_size=20)
+
+    methods = [(r["method"], r["path"]) for r in cfemu.requests()]
+    assert methods.count(("GET", "/zones")) == 1
+    assert methods.count(("GET", f"/zones/{EXAMPLE_COM}/dns_records")) == 1
+    assert methods.count(("GET", f"/zones/{DEV}/dns_records")) == 1
+    # 49 new names in example.com in batches of 20, the two dev.example.com names in one batch.
+    assert methods.count(("POST", f"/zones/{EXAMPLE_COM}/dns_records/batch")) == 3
+    assert methods.count(("POST", f"/zones/{DEV}/dns_records/batch")) == 1
+    assert len(methods) == 7
+    assert [r["result"] for r in result["routes"]] == ["unchanged"] + ["new"] * 51
+    assert all(records_at(cfemu, name) for name in names)
+
+    _, again = route(tunnel=tunnel, hostnames=names)
+    assert again["changed"] is False
+    assert len(cfemu.requests()) == 3
+
+
+def test_the_list_form_refuses_duplicates_before_any_request(cfemu, route, tunnel):
+    run, result = route(tunnel=tunnel, hostnames=["a.example.com", "A.Example.com."])
+
+    assert run.rc != 0
+    assert "more than once" in result["msg"]
+    assert cfemu.requests() == []
+
+
+def test_the_list_form_writes_nothing_when_one_hostname_conflicts(cfemu, route, tunnel):
+    add_record(cfemu, EXAMPLE_COM, "A", "b.example.com", "192.0.2.9")
+
+    run, result = route(tunnel=tunnel, hostnames=["a.example.com", "b.example.com", "c.example.com"])
+
+    assert run.rc != 0
+    assert "b.example.com" in result["msg"]
+    assert cfemu.writes() == []
+
+
+def test_check_mode_with_diff_shows_the_replacement_without_writing(cfemu, route, tunnel):
+    old = add_record(cfemu, EXAMPLE_COM, "A", "app.example.com", "192.0.2.80")
+
+    _, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True, check=True, diff=True)
+
+    assert result["changed"] is True
+    assert [r["id"] for r in result["diff"]["before"]["app.example.com"]] == [old["id"]]
+    assert [r["content"] for r in result["diff"]["after"]["app.example.com"]] == [target(tunnel)]
+    assert cfemu.writes() == []
+
+
+def foreign_pool(emu) -> dict:
+    origin = {"name": "legacy-host", "address": "192.0.2.10", "enabled": True, "weight": 0.5}
+    return api(emu, "POST", POOLS, {"name": "web-pool", "origins": [origin]})
+
+
+def test_lb_keeps_foreign_origins_and_creates_then_reuses_the_load_balancer(cfemu, route, tunnel):
+    pool = foreign_pool(cfemu)
+    second = create_tunnel(cfemu, "web-02")
+
+    _, checked = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", check=True)
+    assert (checked["route"]["pool"], checked["route"]["load_balancer"]) == ("updated", "new")
+    assert cfemu.writes() == []
+
+    _, first = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
+    _, other = route(tunnel=second, type="lb", hostname="lb.example.com", pool="web-pool", weight=0.25)
+    _, again = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
+
+    assert (first["route"]["pool"], first["route"]["load_balancer"]) == ("updated", "new")
+    assert (other["route"]["pool"], other["route"]["load_balancer"]) == ("updated", "unchanged")
+    assert (again["changed"], cfemu.writes()) == (False, [])
+    state = cfemu.state()
+    origins = next(p for p in state["pools"] if p["id"] == pool["id"])["origins"]
+    assert [(o["address"], o["weight"]) for o in origins] == [
+        ("192.0.2.10", 0.5),
+        (target(tunnel), 1.0),
+        (target(second), 0.25),
+    ]
+    balancers = [b for b in state["load_balancers"] if b["name"] == "lb.example.com"]
+    assert [(b["default_pools"], b["fallback_pool"], b["proxied"]) for b in balancers] == [
+        ([pool["id"]], pool["id"], True)
+    ]
+
+
+def test_lb_creates_a_missing_pool_and_absent_removes_only_our_origin(cfemu, route, tunnel):
+    pool = foreign_pool(cfemu)
+
+    _, created = route(tunnel=tunnel, type="lb", hostname="new-lb.example.com", pool="fresh-pool")
+    route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
+    _, removed = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", state="absent")
+
+    assert (created["route"]["pool"], created["route"]["load_balancer"]) == ("new", "new")
+    assert [o["address"] for o in created["route"]["origins"]] == [target(tunnel)]
+    assert (removed["route"]["result"], removed["route"]["pool"]) == ("deleted", "updated")
+    origins = next(p for p in cfemu.state()["pools"] if p["id"] == pool["id"])["origins"]
+    assert [o["address"] for o in origins] == ["192.0.2.10"]
+
+
+def test_lb_refuses_an_unproxied_load_balancer_before_writing(cfemu, route, tunnel):
+    pool = foreign_pool(cfemu)
+    body = {"name": "plain.example.com", "default_pools": [pool["id"]], "fallback_pool": pool["id"], "proxied": False}
+    api(cfemu, "POST", f"/zones/{EXAMPLE_COM}/load_balancers", body)
+    pools_before = cfemu.state()["pools"]
+
+    run, result = route(tunnel=tunnel, type="lb", hostname="plain.example.com", pool="web-pool")
+
+    assert run.rc != 0
+    assert "1004" in result["msg"]
+    assert cfemu.writes() == []
+    assert cfemu.state()["pools"] == pools_before
+
+
+def test_a_private_network_route_check_then_real_then_idempotent_then_absent(cfemu, route, tunnel):
+    _, checked = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN", check=True)
+    assert (checked["changed"], cfemu.writes()) == (True, [])
+
+    _, created = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
+    _, again = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
+    routes = [r for r in cfemu.state()["routes"] if not r.get("deleted_at")]
+
+    assert created["route"]["result"] == "new"
+    assert [(r["network"], r["tunnel_id"], r["comment"]) for r in routes] == [("10.20.0.0/16", tunnel, "office LAN")]
+    assert (again["changed"], cfemu.writes()) == (False, [])
+
+    _, removed = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", state="absent")
+    assert removed["route"]["result"] == "deleted"
+    assert [r for r in cfemu.state()["routes"] if not r.get("deleted_at")] == []
+
+
+def test_a_network_routed_to_another_tunnel_is_refused(cfemu, route, tunnel):
+    other = create_tunnel(cfemu, "web-02")
+    existing = api(
+        cfemu, "POST", f"/accounts/{ACCOUNT_ID}/teamnet/routes", {"network": "10.30.0.0/16", "tunnel_id": other}
+    )
+
+    run, result = route(tunnel=tunnel, type="ip", network="10.30.0.0/16")
+
+    assert run.rc != 0
+    assert existing["id"] in result["msg"]
+    assert cfemu.writes() == []
+
+
+def test_no_secret_reaches_the_output_at_full_verbosity(cfemu, ansible_playbook, tunnel):
+    add_record(cfemu, EXAMPLE_COM, "A", "app.example.com", "192.0.2.80")
+    extra = {"route_tunnel": "web-01", "route_hostname": "app.example.com", "route_overwrite": True}
+
+    result = ansible_playbook(PLAYBOOK, extra_vars=extra, verbosity=4, diff=True, env=cfemu.env())
+
+    assert result.rc == 0, result.output
+    assert "cfargotunnel.com" in result.output
+    for secret in (*SECRETS, TOKEN_ALL):
+        assert secret not in result.output
