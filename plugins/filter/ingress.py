@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils._ingress import (
     IngressError,
+    global_options,
     hostnames,
     local_config,
     origin_request_to_api,
@@ -60,6 +61,14 @@ def cf_origin_request_api(origin_request):
         raise _filter_error("cf_origin_request_api", exc) from exc
 
 
+def cf_global_options(options):
+    """Return global options under cloudflared's flag names, checked, for a config file."""
+    try:
+        return global_options(options)
+    except IngressError as exc:
+        raise _filter_error("cf_global_options", exc) from exc
+
+
 def cf_ingress_hostnames(rules, include_wildcards=False):
     """Return the hostnames that the rules name, for routing."""
     try:
@@ -79,4 +88,5 @@ class FilterModule:
             "cf_origin_request_yaml": cf_origin_request_yaml,
             "cf_origin_request_api": cf_origin_request_api,
             "cf_ingress_hostnames": cf_ingress_hostnames,
+            "cf_global_options": cf_global_options,
         }

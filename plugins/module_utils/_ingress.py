@@ -29,6 +29,7 @@ __all__ = [
     "ORIGIN_REQUEST_KEYS",
     "IngressError",
     "format_duration",
+    "global_options",
     "hostnames",
     "is_catch_all",
     "local_config",
@@ -117,7 +118,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TRUE = frozenset(("true", "yes", "on", "1"))
 _FALSE = frozenset(("false", "no", "off", "0"))
 # Constructs that Python's re accepts but Go's RE2 (which cloudflared compiles paths with) refuses.
-_NOT_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\(\?>|\\[1-9]|[*+?}][+]")
+_NOT_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\(\?>|\\[1-9]|(?<!\\)[*+?}]\+")
 
 
 class IngressError(ValueError):
@@ -658,22 +659,21 @@ def _global_option(key: str, value):
     return _as_str(value, key)
 
 
-def local_config(tunnel_id, credentials_file, rules, origin_request=None, options=None) -> dict:
-    """Return the content of a locally managed tunnel's ``config.yml`` as a dict (keys in cloudflared's order).
+def global_options(options) -> dict:
+    """Return global options for a config file under cloudflared's flag names, checked and in config.yml form.
 
-    ``options`` holds global options under their flag names (``loglevel``, ``protocol``, ``metrics``,
-    ``edge-ip-version``, ``grace-period``, ``no-autoupdate``, ...; underscores are read as hyphens, None values
-    are dropped). Durations are written as Go duration strings. Legacy keys (``hostname``, ``url``, ...) are
-    refused because they would make cloudflared treat the file as a classic tunnel configuration.
+    Keys are flag names (``loglevel``, ``protocol``, ``metrics``, ``edge-ip-version``, ``grace-period``,
+    ``no-autoupdate``, ...; underscores are read as hyphens); None values are dropped; durations become Go
+    duration strings. Keys the collection writes itself (``tunnel``, ``credentials-file``, ``ingress``,
+    ``originRequest``) and legacy keys (``hostname``, ``url``, ...) are refused: the latter would make cloudflared
+    treat the file as a classic tunnel configuration.
     """
-    normalised = validate_ingress(rules, origin_request)
-    if not isinstance(tunnel_id, str) or not tunnel_id:
-        raise IngressError("tunnel_id must be the tunnel's UUID (or name)")
-    if not isinstance(credentials_file, str) or not credentials_file:
-        raise IngressError("credentials_file must be a path")
-
-    config = {"tunnel": tunnel_id, "credentials-file": credentials_file}
-    for raw_key, value in (options or {}).items():
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise IngressError(f"options must be a mapping, not {type(options).__name__}")
+    out = {}
+    for raw_key, value in options.items():
         key = str(raw_key).replace("_", "-")
         if value is None:
             continue
@@ -683,8 +683,23 @@ def local_config(tunnel_id, credentials_file, rules, origin_request=None, option
             raise IngressError(f"option {key} belongs to legacy (classic) tunnels and cannot be used with ingress")
         if key not in GLOBAL_OPTIONS:
             raise IngressError(f"unknown global option '{key}' (known: {', '.join(GLOBAL_OPTIONS)})")
-        config[key] = _global_option(key, value)
+        out[key] = _global_option(key, value)
+    return out
 
+
+def local_config(tunnel_id, credentials_file, rules, origin_request=None, options=None) -> dict:
+    """Return the content of a locally managed tunnel's ``config.yml`` as a dict (keys in cloudflared's order).
+
+    ``options`` holds global options as global_options() takes them. Durations are written as Go duration
+    strings.
+    """
+    normalised = validate_ingress(rules, origin_request)
+    if not isinstance(tunnel_id, str) or not tunnel_id:
+        raise IngressError("tunnel_id must be the tunnel's UUID (or name)")
+    if not isinstance(credentials_file, str) or not credentials_file:
+        raise IngressError("credentials_file must be a path")
+
+    config = {"tunnel": tunnel_id, "credentials-file": credentials_file, **global_options(options)}
     defaults = origin_request_to_yaml(origin_request)
     if defaults:
         config["originRequest"] = defaults

@@ -50,6 +50,7 @@ def test_cf_ingress_validate_returns_normalised_rules():
         ("cf_origin_request_yaml", ({"tlsTimeout": "soon"},), "cf_origin_request_yaml: originRequest.tlsTimeout"),
         ("cf_origin_request_api", ({"noTLSVerify": 3},), "cf_origin_request_api: originRequest.noTLSVerify must be"),
         ("cf_ingress_hostnames", ([{"hostname": "a:1"}],), "cf_ingress_hostnames: Hostname cannot contain a port"),
+        ("cf_global_options", ({"hostname": "a.example.com"},), "cf_global_options: option hostname belongs to legacy"),
     ],
 )
 def test_filters_fail_with_the_ingress_message(name, args, message):
@@ -136,3 +137,9 @@ def test_filters_work_in_a_real_playbook(tmp_path, playbook_env):
     assert written["no-autoupdate"] is True
     assert run.returncode == 2
     assert "cf_ingress_validate: Rule #1: The last ingress rule must match all URLs" in run.stdout
+
+
+def test_cf_global_options_gives_flag_names_and_go_durations():
+    options = {"edge_ip_version": "6", "grace_period": 45, "loglevel": None}
+
+    assert FILTERS["cf_global_options"](options) == {"edge-ip-version": "6", "grace-period": "45s"}

@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils._ingress import (
     IngressError,
     format_duration,
+    global_options,
     hostnames,
     local_config,
     match_rule,
@@ -71,6 +72,7 @@ VALID = {
         {"hostname": "a.example.com", "service": "http://127.0.0.1:80", "originRequest": {"access": {"required": True}}}
     ),
     "internationalised hostname": rules_with({"hostname": "bücher.example.com", "service": "http://127.0.0.1:80"}),
+    "escaped plus repeated": rules_with({"hostname": "a.example.com", "path": r"^/c\++$", "service": "http://x"}),
     "same hostname twice": rules_with(
         {"hostname": "a.example.com", "path": "^/api", "service": "http://127.0.0.1:81"},
         {"hostname": "a.example.com", "service": "http://127.0.0.1:80"},
@@ -140,6 +142,10 @@ INVALID = {
     ),
     "lookahead is not RE2": (
         rules_with({"hostname": "a.example.com", "path": "^/(?!admin)", "service": "http://x"}),
+        "Rule #1 has an invalid regex: ",
+    ),
+    "possessive repetition is not RE2": (
+        rules_with({"hostname": "a.example.com", "path": "^/a++", "service": "http://x"}),
         "Rule #1 has an invalid regex: ",
     ),
     "access without team name": (
@@ -458,3 +464,15 @@ def test_match_rule_finds_the_first_matching_rule(url, index):
     rules = validate_ingress(RULES)
 
     assert match_rule(rules, url) == (index, rules[index])
+
+
+def test_global_options_are_the_config_keys_without_ingress():
+    assert global_options({"no_autoupdate": True, "protocol": "quic", "tag": "env=prod"}) == {
+        "no-autoupdate": True,
+        "protocol": "quic",
+        "tag": ["env=prod"],
+    }
+
+
+def test_global_options_of_nothing_are_empty():
+    assert global_options(None) == {}
