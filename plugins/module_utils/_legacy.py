@@ -764,7 +764,9 @@ class Translator:
             entry["tunnel_id"] = self._token_file_tunnel_id(entry["token_file"])
             ref = entry["tunnel_id"]
         elif settings.has("name") and not (settings.has("tunnel") or (invocation and invocation.kind == "run")):
+            # "cloudflared tunnel --name N --hostname H" created and routed a named tunnel with a single origin.
             entry["mode"] = "adhoc"
+            entry["hostnames"] = [settings.get("hostname")] if settings.has("hostname") else []
         elif entry["credentials_file"]:
             entry["tunnel_id"] = self._credentials_tunnel_id(entry["credentials_file"])
         if ref:
@@ -947,7 +949,7 @@ class Discovery:
     def __init__(self, root="/", config_paths=(), unit_names=None, process_env=None, use_yaml=None):
         self.fs = HostFS(root)
         self.config_paths = list(config_paths or [])
-        self.unit_names = list(unit_names) if unit_names else None
+        self.unit_names = [n if "." in n else n + ".service" for n in unit_names] if unit_names else None
         self.process_env = process_env
         self.use_yaml = use_yaml
         self.users = self._users()

@@ -325,6 +325,34 @@ def test_unit_names_restricts_the_units_and_notes_missing_ones():
     assert result["notes"] == ["unit cloudflared-old.service not found"]
 
 
+def test_unit_names_without_suffix_mean_services():
+    result = run("flags_only", unit_names=["cloudflared"])
+
+    assert [t["unit"] for t in result["legacy"]] == ["cloudflared.service"]
+
+
+def test_adhoc_named_tunnel_is_named_with_its_hostname(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "etc/systemd/system/cloudflared.service": (
+                "[Service]\nExecStart=/usr/bin/cloudflared tunnel --name shop --hostname shop.example.com "
+                "--url http://localhost:3000\n"
+            )
+        },
+    )
+
+    result = discover(str(tmp_path))
+
+    (entry,) = result["named"]
+    assert (result["status"], entry["mode"], entry["tunnel_name"], entry["hostnames"]) == (
+        "named",
+        "adhoc",
+        "shop",
+        ["shop.example.com"],
+    )
+
+
 def test_process_environment_applies_to_config_files_only_when_given():
     without = only_legacy(run("config_only"))
     with_env = only_legacy(run("config_only", process_env={"TUNNEL_URL": "http://localhost:7000", "HOME": "/x"}))
