@@ -27,4 +27,8 @@ _link_collection()
 
 # The Cloudflare API emulator's fixtures (cfemu, cfemu_factory) for every test; see tests/emulator/README.md.
 sys.path.insert(0, str(REPO_ROOT / "tests" / "emulator"))
-from harness import _cfemu_shared, cfemu, cfemu_factory  # noqa: F401
+import harness
+
+_cfemu_shared = harness._cfemu_shared
+cfemu = harness.cfemu
+cfemu_factory = harness.cfemu_factory

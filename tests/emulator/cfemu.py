@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """cfemu: a local, strict emulator of the parts of Cloudflare's v4 API that tunnelops.cloudflare uses.
 
 Usage: python tests/emulator/cfemu.py --listen 127.0.0.1:0 --seed SEED.yml [--latency-ms N] [--rate-limit COUNT/SECONDS]
@@ -521,6 +521,12 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer (timeouts, dropped faults) is normal here, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def parse_rate_limit(text: str) -> tuple[int, int]:

@@ -63,6 +63,7 @@ class Emulator:
         self.base_url = None
         self.control_url = None
         self._tmpdir = None
+        self._stderr = None
 
     # --- life cycle ------------------------------------------------------------------------------------------
 
@@ -83,7 +84,9 @@ class Emulator:
         if self.rate_limit:
             limit = self.rate_limit
             command += ["--rate-limit", limit if isinstance(limit, str) else "{}/{}".format(*limit)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr goes to a file: a pipe nobody reads could fill up and stall the emulator in a long session.
+        self._stderr = tempfile.TemporaryFile(mode="w+", prefix="cfemu-stderr-")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
         deadline = time.monotonic() + timeout
         line = ""
         while time.monotonic() < deadline:
@@ -96,9 +99,10 @@ class Emulator:
         match = BANNER.match(line)
         if not match:
             self.process.kill()
-            _, detail = self.process.communicate(timeout=5)
+            self.process.wait(timeout=5)
+            detail = self.stderr_text().strip()
             self.stop()
-            raise EmulatorError(f"cfemu did not start (first line {line!r}): {detail.strip()}")
+            raise EmulatorError(f"cfemu did not start (first line {line!r}): {detail}")
         self.base_url = match.group(1)
         self.control_url = self.base_url[: -len("/client/v4")] + "/__emulator__"
         return self
@@ -111,13 +115,21 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        if self.process:
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream:
-                    stream.close()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+        if self._stderr:
+            self._stderr.close()
+            self._stderr = None
         if self._tmpdir:
             self._tmpdir.cleanup()
             self._tmpdir = None
+
+    def stderr_text(self) -> str:
+        """What the emulator wrote to stderr so far (tracebacks of emulator bugs, seed errors)."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()
 
     def __enter__(self) -> Emulator:
         return self.start()
