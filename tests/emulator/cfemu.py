@@ -153,6 +153,8 @@ class Faults:
             raise ValueError("status must be an HTTP status code")
         if status is None and not spec.get("drop") and not spec.get("delay_ms"):
             raise ValueError("a fault needs status, drop or delay_ms")
+        if int(spec.get("count", 1)) < 1:
+            raise ValueError("count must be at least 1")
         matcher = re.compile(pattern) if pattern.startswith("^") else None
         fault = {
             "id": next(self.ids),

@@ -141,6 +141,13 @@ def test_address_records_of_one_name_coexist(cfemu):
         ({"type": "CNAME", "name": "ppl.example.com", "match": "any"}, ["app.example.com/CNAME", "ppl.example.com/A"]),
         ({"tag": "team:web"}, ["app.example.com/CNAME"]),
         ({"tag.present": "team"}, ["app.example.com/CNAME"]),
+        ({"tag.absent": "team", "type": "TXT"}, ["example.com/TXT", "txt.example.com/TXT"]),
+        ({"tag.contains": "team:we"}, ["app.example.com/CNAME"]),
+        ({"content.exact": "192.0.2.5"}, ["ppl.example.com/A"]),
+        ({"content.endswith": ".cfargotunnel.com"}, ["app.example.com/CNAME"]),
+        ({"comment.exact": "note"}, ["txt.example.com/TXT"]),
+        ({"comment.contains": "OU"}, ["app.example.com/CNAME"]),
+        ({"search": "hello"}, ["txt.example.com/TXT"]),
     ],
 )
 def test_list_filters(cfemu, query, expected):
@@ -265,3 +272,18 @@ def test_the_read_only_token_reads_but_cannot_write(cfemu):
         403,
         10000,
     )
+
+
+@pytest.mark.parametrize(("direction", "expected"), [("asc", ["a", "b", "c"]), ("desc", ["c", "b", "a"])])
+def test_list_orders_by_the_requested_field(cfemu, direction, expected):
+    for label in ("b", "c", "a"):
+        ok(post(cfemu, type="TXT", name=label, content=f"order {label}"))
+
+    answer = cfemu.api("GET", RECORDS, query={"content.startswith": "order", "order": "name", "direction": direction})
+
+    assert [r["name"].split(".")[0] for r in ok(answer)] == expected
+
+
+@pytest.mark.parametrize("query", [{"order": "colour"}, {"direction": "up"}, {"match": "some"}])
+def test_invalid_list_parameters_are_refused(cfemu, query):
+    error(cfemu.api("GET", RECORDS, query=query), 400, 1004)

@@ -228,9 +228,10 @@ def test_removing_a_connector_with_pending_keeps_its_connections_as_reconnecting
 def test_a_status_fault_hits_the_next_matching_requests_only(cfemu):
     cfemu.fault("GET", "/accounts/*/cfd_tunnel", status=503, count=2)
 
-    statuses = [cfemu.api("GET", TUNNELS)[0] for _ in range(3)]
+    answers = [cfemu.api("GET", TUNNELS) for _ in range(3)]
 
-    assert statuses == [503, 503, 200]
+    assert [answer[0] for answer in answers] == [503, 503, 200]
+    assert answers[0][1]["errors"][0]["code"] == 10001
     assert [r["status"] for r in cfemu.requests()] == [503, 503, 200]
 
 

@@ -120,3 +120,40 @@ def test_host_bits_are_normalised_away(cfemu, make_tunnel):
     route = ok(cfemu.api("POST", ROUTES, body={"network": "10.1.2.3/16", "tunnel_id": tunnel["id"]}))
 
     assert route["network"] == "10.1.0.0/16"
+
+
+def test_route_list_filters_by_route_and_virtual_network(cfemu, make_tunnel):
+    tunnel = make_tunnel("net")
+    route = ok(cfemu.api("POST", ROUTES, body={"network": "10.1.0.0/16", "tunnel_id": tunnel["id"]}))
+    ok(cfemu.api("POST", ROUTES, body={"network": "10.2.0.0/16", "tunnel_id": tunnel["id"]}))
+
+    by_id = ok(cfemu.api("GET", ROUTES, query={"route_id": route["id"]}))
+    by_vnet = ok(cfemu.api("GET", ROUTES, query={"virtual_network_id": route["virtual_network_id"]}))
+
+    assert [r["id"] for r in by_id] == [route["id"]]
+    assert len(by_vnet) == 2
+
+
+def test_a_route_into_a_seeded_virtual_network_may_repeat_a_default_network(cfemu_factory):
+    seed = {
+        "accounts": [{"id": ACCOUNT_ID}],
+        "tokens": [{"value": "tok", "permissions": ["Cloudflare Tunnel Write"]}],
+        "tunnels": [{"name": "net"}],
+        "virtual_networks": [{"name": "office"}],
+        "routes": [{"network": "10.1.0.0/16", "tunnel": "net"}],
+    }
+    emu = cfemu_factory(seed=seed)
+    office = ok(emu.api("GET", VNETS, query={"name": "office"}, token="tok"))[0]
+    tunnel_id = ok(emu.api("GET", ROUTES, token="tok"))[0]["tunnel_id"]
+
+    route = ok(
+        emu.api(
+            "POST",
+            ROUTES,
+            token="tok",
+            body={"network": "10.1.0.0/16", "tunnel_id": tunnel_id, "virtual_network_id": office["id"]},
+        )
+    )
+
+    assert route["virtual_network_name"] == "office"
+    assert [v["name"] for v in ok(emu.api("GET", VNETS, query={"is_default": "true"}, token="tok"))] == ["default"]
