@@ -6,7 +6,7 @@ import copy
 import hashlib
 import threading
 
-from emu_core import HEX32, ApiError, paginate, stamp
+from emu_core import HEX32, ApiError, paginate, qget, stamp
 from emu_dns import DnsMixin
 from emu_lb import LoadBalancingMixin
 from emu_teamnet import TeamnetMixin
@@ -122,6 +122,11 @@ class Store(TunnelsMixin, DnsMixin, LoadBalancingMixin, TeamnetMixin):
 
     def list_accounts(self, ctx):
         items = sorted(self.visible_accounts(ctx.principal), key=lambda a: a["name"])
+        name = qget(ctx.query, "name")
+        if name is not None:
+            items = [a for a in items if name.lower() in a["name"].lower()]
+        if qget(ctx.query, "direction") == "desc":
+            items.reverse()
         chunk, info = paginate(items, ctx.query, 20, 5, 50)
         return [self.render_account(a) for a in chunk], info
 

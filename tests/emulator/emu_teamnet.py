@@ -201,4 +201,7 @@ class TeamnetMixin:
         name = qget(query, "name")
         if name is not None:
             items = [v for v in items if v["name"] == name]
+        vnet_id = qget(query, "id")
+        if vnet_id:
+            items = [v for v in items if v["id"] == vnet_id.lower()]
         return [self.render_vnet(v) for v in items]

@@ -148,8 +148,15 @@ def test_a_body_that_is_not_json_is_refused(cfemu):
     connection.close()
 
 
-def test_accounts_list_shows_the_seeded_account(cfemu):
-    assert [(a["id"], a["name"]) for a in ok(cfemu.api("GET", "/accounts"))] == [(ACCOUNT_ID, "Example Ops")]
+@pytest.mark.parametrize(
+    ("query", "expected"), [({}, [ACCOUNT_ID]), ({"name": "ops"}, [ACCOUNT_ID]), ({"name": "nomatch"}, [])]
+)
+def test_accounts_list_shows_the_seeded_account(cfemu, query, expected):
+    assert [a["id"] for a in ok(cfemu.api("GET", "/accounts", query=query))] == expected
+
+
+def test_accounts_per_page_is_bounded_like_cloudflare(cfemu):
+    error(cfemu.api("GET", "/accounts", query={"per_page": 100}), 400, 1001)
 
 
 # --- control surface ----------------------------------------------------------------------------------------------
