@@ -343,6 +343,10 @@ class Emulator:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One buffered write per answer, sent without Nagle's delay: otherwise keep-alive clients wait for a delayed
+    # ACK (~40 ms) on every request, which would distort benchmarks.
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
     server_version = "cfemu"
     sys_version = ""
 
