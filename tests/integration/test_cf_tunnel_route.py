@@ -206,6 +206,24 @@ def test_the_list_form_reads_each_zone_once_and_writes_in_batches(cfemu, route, 
     assert len(cfemu.requests()) == 3
 
 
+@pytest.mark.parametrize(("by_name", "first", "second"), [(False, 3, 2), (True, 4, 3)])
+def test_fifty_new_hostnames_of_one_zone_cost_a_constant_number_of_requests(
+    cfemu, route, tunnel, by_name, first, second
+):
+    names = [f"n{i:02d}.example.com" for i in range(50)]
+
+    _, created = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
+    first_log = cfemu.requests()
+    _, again = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
+
+    assert (len(first_log), len(cfemu.requests())) == (first, second)
+    assert [(r["method"], r["path"]) for r in first_log if r["method"] != "GET"] == [
+        ("POST", f"/zones/{EXAMPLE_COM}/dns_records/batch")
+    ]
+    assert (created["changed"], again["changed"], cfemu.writes()) == (True, False, [])
+    assert sum(1 for r in cfemu.state()["dns_records"] if r["name"] in names) == 50
+
+
 def test_the_list_form_refuses_duplicates_before_any_request(cfemu, route, tunnel):
     run, result = route(tunnel=tunnel, hostnames=["a.example.com", "A.Example.com."])
 
