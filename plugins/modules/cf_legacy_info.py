@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # Copyright (c) 2026 tunnelops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ description:
   - Settings combine the way cloudflared combines them. A command line flag wins over an environment variable,
     which wins over a key in the config file.
 author:
-  - tunnelops maintainers
+  - tunnelops maintainers (@tunnelops)
 extends_documentation_fragment:
   - tunnelops.cloudflare.attributes
   - tunnelops.cloudflare.attributes.info_module
@@ -139,7 +140,7 @@ cert_pem:
   description: Host paths of every C(cert.pem) found in cloudflared's default directories or named by C(origincert).
   returned: always
   type: list
-  elements: path
+  elements: str
   sample: ["/etc/cloudflared/cert.pem"]
 legacy:
   description:
@@ -161,7 +162,7 @@ legacy:
       type: bool
     config_file:
       description: Host path of the config file the tunnel used, or null.
-      type: path
+      type: str
       sample: /etc/cloudflared/config.yml
     hostname:
       description: The public hostname the legacy tunnel served (null when none was set, which is a problem).
@@ -227,7 +228,7 @@ legacy:
           type: str
         unit_file:
           description: Host path of the unit file.
-          type: path
+          type: str
         update_units:
           description: The C(cloudflared-update) service and timer installed beside a legacy C(cloudflared.service).
           type: list
@@ -235,15 +236,15 @@ legacy:
         config_files:
           description: Config files to back up.
           type: list
-          elements: path
+          elements: str
         env_files:
           description: Environment files the unit read.
           type: list
-          elements: path
+          elements: str
         cert_pem:
           description: The C(cert.pem) this tunnel authenticated with (the first one cloudflared would find).
           type: list
-          elements: path
+          elements: str
 named:
   description: One entry per named tunnel already set up on the host.
   returned: always
@@ -261,7 +262,7 @@ named:
       type: bool
     config_file:
       description: Host path of the config file, or null.
-      type: path
+      type: str
     tunnel:
       description: The tunnel as the host names it (name or UUID), or null when only a token says which.
       type: str
@@ -278,10 +279,10 @@ named:
       type: str
     credentials_file:
       description: Host path of the credentials file, or null.
-      type: path
+      type: str
     token_file:
       description: Host path of the token file, or null.
-      type: path
+      type: str
     hostnames:
       description: Hostnames of the ingress rules in the config file.
       type: list
