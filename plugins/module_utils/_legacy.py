@@ -43,6 +43,7 @@ UNIT_DIRS = (
 SYSTEM_CONFIG_DIRS = ("/etc/cloudflared", "/usr/local/etc/cloudflared")
 HOME_CONFIG_DIRS = (".cloudflared", ".cloudflare-warp", "cloudflare-warp")
 CONFIG_NAMES = ("config.yml", "config.yaml")
+INIT_SCRIPT = "/etc/init.d/cloudflared"
 UPDATE_UNITS = ("cloudflared-update.service", "cloudflared-update.timer")
 CATCH_ALL = {"service": "http_status:404"}
 URL_SCHEMES = ("http", "https", "rdp", "ssh", "smb", "tcp")
@@ -914,11 +915,20 @@ class Translator:
         return {
             "unit": self.source.unit,
             "unit_file": self.source.unit_file,
+            "init_script": self._init_script(),
             "update_units": update_units,
             "config_files": [self.source.config_file] if self.source.config_file else [],
             "env_files": list(self.source.env_files),
             "cert_pem": certs,
         }
+
+    def _init_script(self):
+        """The SysV script that ran a system-wide config file when no systemd unit did (pre-systemd installs)."""
+        config = self.source.config_file or ""
+        if self.source.unit or posixpath.dirname(config) != "/etc/cloudflared" or not self.fs.isfile(INIT_SCRIPT):
+            return None
+        self.source.notes.append(f"{INIT_SCRIPT} is assumed to run this config file; it was not inspected")
+        return INIT_SCRIPT
 
 
 def _expand_home(path, home):

@@ -68,7 +68,8 @@ options:
 notes:
   - Only systemd units and config files are inspected. Legacy tunnels started by SysV init scripts, OpenRC,
     cron, containers or by hand are found only through their config file (add it to O(config_paths) if it is
-    not in a default directory).
+    not in a default directory). An existing C(/etc/init.d/cloudflared) is listed for retirement with a config
+    file in C(/etc/cloudflared), without reading the script.
   - PyYAML is used when the host's Python has it. Without it a built-in parser reads block-style YAML (mappings,
     lists, plain and quoted scalars, flat C([a, b]) lists); a file using anything else, such as anchors, flow
     mappings or multi-line strings, is reported as a problem. RV(yaml_parser) says which parser ran.
@@ -228,6 +229,11 @@ legacy:
           type: str
         unit_file:
           description: Host path of the unit file.
+          type: str
+        init_script:
+          description:
+            - V(/etc/init.d/cloudflared) when it exists and the tunnel is a config file in C(/etc/cloudflared) that
+              no systemd unit runs (a SysV install); the script itself is not inspected. Null otherwise.
           type: str
         update_units:
           description: The C(cloudflared-update) service and timer installed beside a legacy C(cloudflared.service).

@@ -214,11 +214,27 @@ def test_retire_lists_unit_update_units_and_cert():
     assert retire == {
         "unit": "cloudflared.service",
         "unit_file": "/etc/systemd/system/cloudflared.service",
+        "init_script": None,
         "update_units": ["cloudflared-update.service", "cloudflared-update.timer"],
         "config_files": [],
         "env_files": [],
         "cert_pem": ["/etc/cloudflared/cert.pem"],
     }
+
+
+def test_sysv_init_script_is_retired_with_a_system_config_file(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "etc/cloudflared/config.yml": "hostname: a.example.com\nurl: http://localhost:1\n",
+            "etc/init.d/cloudflared": "#!/bin/sh\n",
+        },
+    )
+
+    tunnel = only_legacy(discover(str(tmp_path)))
+
+    assert tunnel["retire"]["init_script"] == "/etc/init.d/cloudflared"
+    assert tunnel["notes"] == ["/etc/init.d/cloudflared is assumed to run this config file; it was not inspected"]
 
 
 def test_retire_lists_env_files_and_default_cert():
