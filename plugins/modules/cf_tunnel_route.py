@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # Copyright (c) 2026 tunnelops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ description:
   - Many DNS routes can be handled in one task with O(hostnames); each zone is then read once and the changes are
     written in as few batch requests as possible.
 author:
-  - tunnelops maintainers
+  - tunnelops maintainers (@tunnelops)
 extends_documentation_fragment:
   - tunnelops.cloudflare.api
   - tunnelops.cloudflare.attributes
