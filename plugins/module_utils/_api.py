@@ -133,7 +133,7 @@ def required_permission(method: str, path: str) -> str | None:
 def error_message(action: str, exc: CloudflareAPIError) -> str:
     """One failure message: what was asked, what Cloudflare answered, what to do about it."""
     message = f"Failed to {action}: Cloudflare answered {exc.answer()}."
-    if exc.status == 401 or (exc.status == 400 and {6003, 6111} & set(exc.codes)):
+    if exc.status == 401 or (exc.status == 400 and {6003, 6111, 9106} & set(exc.codes)):
         return f"{message} Cloudflare did not accept the credentials: check api_token (or api_email and api_key)."
     if exc.status == 403:
         permission = required_permission(exc.method, exc.path)

@@ -1,6 +1,7 @@
 """Helpers for integration tests that drive the real ansible-playbook.
 
-Fixture ``ansible_playbook`` returns ``run_playbook``:
+Fixture ``ansible_playbook`` returns ``run_playbook`` (and ``ansible_env`` returns ``playbook_env(extra=None)``, the
+environment for other ansible-* commands):
 
     result = ansible_playbook("tests/integration/playbooks/x.yml", extra_vars={...}, check=False, diff=False,
                               verbosity=0, env={...}, inventory=None, timeout=300)
@@ -119,3 +120,9 @@ def run_playbook(
 @pytest.fixture
 def ansible_playbook():
     return run_playbook
+
+
+@pytest.fixture
+def ansible_env():
+    """playbook_env(): the environment ansible-playbook runs with, for other ansible-* commands."""
+    return playbook_env

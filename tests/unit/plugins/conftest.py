@@ -1,9 +1,11 @@
 """Helpers for unit tests of modules and module_utils.
 
-- ``AnsibleExitJson`` / ``AnsibleFailJson``: raised instead of exiting (autouse fixture ``module_exits``).
+- ``AnsibleExitJson`` / ``AnsibleFailJson``: raised with the formatted result (after no_log masking, with warnings)
+  instead of printing it and exiting (autouse fixture ``module_exits``).
 - ``set_module_args(args, check_mode=False, diff=False)``: context manager exposing module arguments.
 - ``run_module(module, args, check_mode=False, diff=False)`` fixture: runs ``module.main()`` and returns the result
-  dict of exit_json or fail_json (``result["failed"]`` is True for a failure).
+  dict of exit_json or fail_json (``result["failed"]`` is True for a failure; ``result.invocation`` holds the
+  module_args as Ansible reports them, with no_log values masked; warnings are plain messages).
 - ``fake_api`` fixture: ``FakeCloudflareAPI``, a test double of the Cloudflare HTTP API that replaces
   ``requests.Session`` and records every request; sleeping is disabled.
 """
@@ -15,7 +17,9 @@ import json
 import re
 
 import pytest
-from ansible.module_utils import basic
+from ansible.module_utils import _internal, basic
+from ansible.module_utils.common import warnings
+from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils import _api
 
@@ -23,6 +27,15 @@ BASE_URL = "https://api.cloudflare.test/client/v4"
 ACCOUNT_ID = "9a7806061c88ada191ed06f989cc3dac"
 TOKEN = "unit-test-token-1c2d"
 AUTH_ARGS = {"api_token": TOKEN, "account_id": ACCOUNT_ID, "base_url": BASE_URL}
+
+
+class ModuleResult(dict):
+    """A module's result; the ``invocation`` Ansible adds is kept apart, as ``.invocation``."""
+
+    def __init__(self, result):
+        result = dict(result)
+        self.invocation = result.pop("invocation", None)
+        super().__init__(result)
 
 
 class AnsibleExitJson(Exception):
@@ -37,21 +50,28 @@ class AnsibleFailJson(Exception):
         self.result = result
 
 
-def _exit_json(self, **kwargs):
-    kwargs.setdefault("changed", False)
-    raise AnsibleExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs["failed"] = True
-    kwargs["msg"] = msg
-    raise AnsibleFailJson(kwargs)
+def _record_module_result(self, result):
+    # exit_json and fail_json format the result for real (no_log masking, warnings, invocation) and then hand it
+    # to this hook to print; raising here returns the result to the test instead, encoded as the module would.
+    encoder = get_module_encoder(basic._ANSIBLE_PROFILE, Direction.MODULE_TO_CONTROLLER)
+    result = json.loads(json.dumps(result, cls=encoder))
+    # Warnings travel as structured events; tests compare their messages.
+    if "warnings" in result:
+        result["warnings"] = [w["event"]["msg"] if isinstance(w, dict) else w for w in result["warnings"]]
+    result = ModuleResult(result)
+    if result.get("failed"):
+        raise AnsibleFailJson(result)
+    raise AnsibleExitJson(result)
 
 
 @pytest.fixture(autouse=True)
 def module_exits(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "_record_module_result", _record_module_result)
+    # Warnings and deprecations are process-wide lists; start every test with empty ones. Once any test has
+    # imported Ansible's controller code, warnings would go to the display instead: keep module behaviour.
+    monkeypatch.setattr(_internal, "is_controller", False)
+    monkeypatch.setattr(warnings, "_global_warnings", {})
+    monkeypatch.setattr(warnings, "_global_deprecations", {})
 
 
 @contextlib.contextmanager
