@@ -553,7 +553,6 @@ class Settings:
         self.values = {}
         self.origins = {}
         self.problems = []
-        self.dropped = []
 
     def layer(self, values, origin):
         for name, value in values.items():

@@ -467,6 +467,32 @@ def test_classic_unit_without_hostname_is_legacy_but_untranslatable(tmp_path):
     assert tunnel["ingress"] == []
 
 
+CONFIG = "/etc/cloudflared/config.yml"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("proxy-connect-timeout: soon", f"proxy-connect-timeout 'soon' from {CONFIG} is not a valid duration"),
+        ("proxy-keepalive-connections: many", f"proxy-keepalive-connections 'many' from {CONFIG} is not a valid int"),
+        ("no-tls-verify: maybe", f"no-tls-verify 'maybe' from {CONFIG} is not a valid bool"),
+        ("lb-pool: [a, b]", f"lb-pool ['a', 'b'] from {CONFIG} is not a valid str"),
+        (
+            "protocol: carrier-pigeon",
+            "the translation is not a valid named tunnel configuration: "
+            "option protocol must be one of auto, quic, http2, not 'carrier-pigeon'",
+        ),
+    ],
+)
+def test_invalid_legacy_value_is_a_problem(tmp_path, line, problem):
+    write_tree(tmp_path, {"etc/cloudflared/config.yml": f"hostname: a.example.com\nurl: http://localhost:1\n{line}\n"})
+
+    tunnel = only_legacy(discover(str(tmp_path)))
+
+    assert problem in tunnel["problems"]
+    assert tunnel["translatable"] is False
+
+
 def test_translation_refused_by_the_ingress_model_is_a_problem(tmp_path):
     write_tree(tmp_path, {"etc/cloudflared/config.yml": "hostname: app.example.com:8443\nurl: http://localhost:1\n"})
 
