@@ -128,10 +128,11 @@ FLAGS = {
     "api-ca-key": Flag("str", "problem", env=("TUNNEL_API_CA_KEY",), secret=True, reason="the pre-2018 API key login"),
     "proxy-dns": Flag("bool", "problem", env=("TUNNEL_DNS",), reason="the DNS over HTTPS proxy is not a tunnel"),
 }
-for _dns_flag in ("port", "address", "upstream", "bootstrap", "max-upstream-conns"):
+for _dns_flag, _kind in (("port", "int"), ("address", "str"), ("upstream", "list"), ("bootstrap", "list")):
     FLAGS["proxy-dns-" + _dns_flag] = Flag(
-        "str", "problem", env=("TUNNEL_DNS_" + _dns_flag.upper().replace("-", "_"),), reason="the DNS over HTTPS proxy"
+        _kind, "problem", env=("TUNNEL_DNS_" + _dns_flag.upper(),), reason="the DNS over HTTPS proxy"
     )
+FLAGS["proxy-dns-max-upstream-conns"] = Flag("int", "problem", reason="the DNS over HTTPS proxy")
 FLAG_ALIASES = {"cred-file": "credentials-file", "n": "name"}
 ENV_FLAGS = {env: name for name, flag in FLAGS.items() for env in flag.env}
 NAMED_MARKERS = ("tunnel", "name", "credentials-file", "credentials-contents", "token", "token-file")
@@ -726,6 +727,10 @@ class Translator:
             return True
         return any(self.settings.has(name) for name in NAMED_MARKERS)
 
+    def is_dns_proxy_only(self):
+        # Classic cloudflared with proxy-dns and no hostname ran only the DNS proxy (the Pi-hole setup).
+        return self.settings.has("proxy-dns") and not any(self.settings.has(name) for name in LEGACY_MARKERS)
+
     def is_legacy(self):
         if any(self.settings.has(name) for name in LEGACY_MARKERS):
             return True
@@ -994,6 +999,8 @@ class Discovery:
             translator = Translator(self.fs, source, self.default_dirs(source.home))
             if translator.is_named():
                 named.append(translator.named())
+            elif translator.is_dns_proxy_only():
+                self.notes.append(f"{source.label} runs only the DNS over HTTPS proxy, not a tunnel")
             elif translator.is_legacy():
                 legacy.append(translator.legacy())
             elif source.settings.problems:

@@ -75,6 +75,8 @@ notes:
     mappings or multi-line strings, is reported as a problem. RV(yaml_parser) says which parser ran.
   - Secrets found on the host (tunnel tokens, API keys, credentials contents) are never returned. From a tunnel
     token only the tunnel id is read.
+  - A cloudflared that runs only the DNS over HTTPS proxy (C(proxy-dns) without a hostname, or the C(proxy-dns)
+    command) is not a tunnel. It is mentioned in RV(notes) and otherwise left alone.
   - A legacy service that used a path in its C(--url) is translated without the path, because cloudflared
     dropped it too; RV(legacy[].notes) says so.
 seealso:

@@ -441,6 +441,36 @@ def test_unit_that_runs_another_cloudflared_command_is_not_a_tunnel(tmp_path):
     assert (result["status"], result["notes"]) == ("none", ["doh.service runs cloudflared proxy-dns, not a tunnel"])
 
 
+def test_dns_proxy_without_hostname_is_not_a_tunnel(tmp_path):
+    write_tree(
+        tmp_path,
+        {
+            "etc/systemd/system/cloudflared.service": (
+                "[Service]\nExecStart=/usr/local/bin/cloudflared --config /etc/cloudflared/config.yml --no-autoupdate\n"
+            ),
+            "etc/cloudflared/config.yml": (
+                "proxy-dns: true\nproxy-dns-port: 5053\nproxy-dns-upstream:\n  - https://1.1.1.1/dns-query\n"
+            ),
+        },
+    )
+
+    result = discover(str(tmp_path))
+
+    assert (result["status"], result["plan_ok"], result["notes"]) == (
+        "none",
+        True,
+        ["cloudflared.service runs only the DNS over HTTPS proxy, not a tunnel"],
+    )
+
+
+def test_dns_proxy_beside_a_legacy_hostname_is_a_problem(tmp_path):
+    write_tree(tmp_path, {"etc/cloudflared/config.yml": "hostname: a.example.com\nproxy-dns: true\n"})
+
+    tunnel = only_legacy(discover(str(tmp_path)))
+
+    assert tunnel["problems"] == ["proxy-dns (the DNS over HTTPS proxy is not a tunnel) cannot be migrated"]
+
+
 def test_missing_required_environment_file_is_a_problem(tmp_path):
     write_tree(
         tmp_path,
