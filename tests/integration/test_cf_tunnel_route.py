@@ -242,6 +242,20 @@ def test_the_list_form_writes_nothing_when_one_hostname_conflicts(cfemu, route, 
     assert cfemu.writes() == []
 
 
+def test_a_refused_batch_leaves_the_zone_as_it_was(cfemu, route, tunnel):
+    old = add_record(cfemu, EXAMPLE_COM, "A", "app.example.com", "192.0.2.80")
+    cfemu.fault("POST", f"/zones/{EXAMPLE_COM}/dns_records/batch", status=500)
+
+    run, result = route(tunnel=tunnel, hostnames=["app.example.com", "new.example.com"], overwrite=True)
+
+    assert run.rc != 0
+    assert "Nothing was written" in result["msg"]
+    assert records_at(cfemu, "app.example.com") == [
+        {"id": old["id"], "type": "A", "content": "192.0.2.80", "proxied": False}
+    ]
+    assert records_at(cfemu, "new.example.com") == []
+
+
 def test_check_mode_with_diff_shows_the_replacement_without_writing(cfemu, route, tunnel):
     old = add_record(cfemu, EXAMPLE_COM, "A", "app.example.com", "192.0.2.80")
 
