@@ -175,6 +175,10 @@ notes:
   - Records of other types than A, AAAA and CNAME (TXT, MX and so on) at the name are neither compared nor touched.
   - With O(state=absent) and O(type=lb) a pool whose last origin was this tunnel is left without origins, if
     Cloudflare accepts that; the pool and the load balancer are never deleted by this module.
+  - The API has no conditional update for pools, so this module changes a pool by read-modify-write. Runs on the same
+    machine (for example every host of a play with C(delegate_to=localhost)) take turns through a lock file in the
+    temporary directory, so none drops another's origin. Runs from different machines at the same moment are not
+    serialised and can still lose an origin; run them from one controller.
   - An existing load balancer that is not proxied is refused before anything is written, since Cloudflare does not
     accept a tunnel as origin of a non-proxied load balancer (error 1004).
   - A private network route of the same network and virtual network that belongs to another tunnel is never taken
@@ -353,6 +357,12 @@ routes:
       type: dict
 """
 
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+import time
 import uuid
 
 from ansible.module_utils.basic import AnsibleModule
@@ -389,6 +399,8 @@ from ansible_collections.tunnelops.cloudflare.plugins.module_utils._routes impor
 )
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils._tunnel import find_tunnel
 
+LOCK_TIMEOUT = 300.0
+
 ROUTE_OPTIONS = {
     "tunnel": {"type": "str", "required": True},
     "type": {"type": "str", "choices": ["dns", "lb", "ip"], "default": "dns"},
@@ -407,6 +419,32 @@ ROUTE_OPTIONS = {
     "network": {"type": "str"},
     "virtual_network_id": {"type": "str"},
 }
+
+
+@contextlib.contextmanager
+def controller_lock(key: str, wanted: bool = True, timeout: float = LOCK_TIMEOUT):
+    """Hold an exclusive lock shared by every module run on this machine that uses the same key."""
+    if not wanted:
+        yield
+        return
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    path = os.path.join(tempfile.gettempdir(), f"tunnelops-cloudflare-{digest}.lock")
+    deadline = time.monotonic() + timeout
+    with open(path, "a", encoding="utf-8") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RouteError(
+                        f"another task held the load-balancer lock {path} for over {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class TunnelRoute:
@@ -624,7 +662,14 @@ class TunnelRoute:
             raise RouteError(f"weight must be between 0 and 1, not {self.params['weight']}")
         entry = {"hostname": hostname, "zone": self.params["zone"]}
         self.resolve_zones([entry])
-        zone_id = entry["zone_id"]
+
+        # Pools change by read-modify-write and the API has no conditional update, so hosts of one play routing to
+        # the same pool at once would drop each other's origins. A lock file on the controller serialises them.
+        with controller_lock(f"{self.client.base_url}|{self.account}|lb", wanted=not self.module.check_mode):
+            self.lb_route(entry, pool_name)
+
+    def lb_route(self, entry: dict, pool_name: str) -> None:
+        hostname, zone_id = entry["hostname"], entry["zone_id"]
         state = self.params["state"]
 
         self.action = "read the load-balancer pools"
