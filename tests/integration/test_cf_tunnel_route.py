@@ -314,6 +314,23 @@ def test_lb_creates_a_missing_pool_and_absent_removes_only_our_origin(cfemu, rou
     assert [o["address"] for o in origins] == ["192.0.2.10"]
 
 
+def test_hosts_adding_their_tunnels_to_one_pool_at_once_keep_every_origin(cfemu, ansible_playbook, tmp_path):
+    tunnels = {f"host{i}": create_tunnel(cfemu, f"race-{i}") for i in range(6)}
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "".join(f"{host} ansible_connection=local route_tunnel={tunnel}\n" for host, tunnel in tunnels.items())
+    )
+
+    run = ansible_playbook(
+        "cf_tunnel_route_pool_race.yml", inventory=str(inventory), env=cfemu.env(), extra_args=["--forks", "6"]
+    )
+
+    assert run.rc == 0, run.output
+    pools = [p for p in cfemu.state()["pools"] if p["name"] == "shared-pool"]
+    assert len(pools) == 1
+    assert sorted(o["address"] for o in pools[0]["origins"]) == sorted(target(t) for t in tunnels.values())
+
+
 def test_lb_refuses_an_unproxied_load_balancer_before_writing(cfemu, route, tunnel):
     pool = foreign_pool(cfemu)
     body = {"name": "plain.example.com", "default_pools": [pool["id"]], "fallback_pool": pool["id"], "proxied": False}
