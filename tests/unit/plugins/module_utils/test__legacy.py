@@ -185,15 +185,18 @@ def test_untranslatable_settings_refuse_the_plan(case, problems):
 
 
 @PARSERS
-def test_unparseable_config_file_refuses_the_plan(use_yaml):
-    result = run("unparseable", use_yaml)
+def test_unparseable_config_file_refuses_the_plan(tmp_path, use_yaml):
+    # Built here rather than kept as a fixture: the repository's YAML linting would refuse the broken file.
+    write_tree(tmp_path, {"etc/cloudflared/config.yml": "hostname: broken.example.com\nurl: [http://localhost:8000\n"})
+
+    result = discover(str(tmp_path), use_yaml=use_yaml)
 
     assert result["plan_ok"] is False
     assert len(result["problems"]) == 1
     assert result["problems"][0].startswith("/etc/cloudflared/config.yml: cannot be parsed as YAML")
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in FIXTURES.iterdir() if p.name != "unparseable"))
+@pytest.mark.parametrize("case", sorted(p.name for p in FIXTURES.iterdir()))
 def test_builtin_parser_reads_every_fixture_like_pyyaml(case):
     with_pyyaml = run(case, True)
     builtin = run(case, False)
