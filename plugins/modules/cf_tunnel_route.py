@@ -511,6 +511,9 @@ class TunnelRoute:
             entry["zone_id"] = zone["id"] if zone else None
             entry["zone_name"] = zone["name"] if zone else None
 
+        unknown = sorted({e["zone"] for e in entries if e["zone"] and e["zone_id"] is None})
+        if unknown:
+            raise RouteError(f"zone {', '.join(unknown)} is not a zone of account {self.account}; nothing was changed")
         lost = [e["hostname"] for e in entries if e["zone_id"] is None]
         if lost:
             raise RouteError(

@@ -132,6 +132,7 @@ def test_the_list_form_splits_writes_by_batch_size(zones, run):
         ({"hostname": "a.*.example.com"}, "wildcard"),
         ({"hostnames": [{"hostname": "a.example.com", "zone_name": "x"}]}, "dict with hostname and zone"),
         ({"hostname": "app.example.com", "zone": "dev.example.com"}, "not inside the given zone"),
+        ({"hostname": "app.example.com", "zone": "example.org"}, "zone example.org is not a zone of account"),
     ],
 )
 def test_invalid_routes_fail_without_writing(zones, run, args, message):
@@ -237,7 +238,11 @@ def test_ip_creates_a_missing_route(fake_api, run):
 def test_ip_refuses_a_network_routed_to_another_tunnel(fake_api, run):
     other = {"id": "rt9", "network": "10.1.0.0/16", "tunnel_id": "0a2d2f26-5f7e-4bd5-a7ad-59b7e0f1a0f0"}
     fake_api.add("GET", ROUTES, fake_api.ok([dict(other, virtual_network_id="v1")]))
-    fake_api.add("GET", f"/accounts/{ACCOUNT_ID}/teamnet/virtual_networks", fake_api.ok([{"id": "v1", "is_default_network": True}]))
+    fake_api.add(
+        "GET",
+        f"/accounts/{ACCOUNT_ID}/teamnet/virtual_networks",
+        fake_api.ok([{"id": "v1", "is_default_network": True}]),
+    )
 
     result = run(type="ip", network="10.1.0.0/16")
 
