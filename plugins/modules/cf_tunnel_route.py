@@ -76,7 +76,7 @@ options:
     description:
       - Several DNS routes at once (O(type=dns) only); the list form.
       - Each item is a hostname string, or a dictionary with C(hostname) and optionally C(zone) (overriding O(zone)).
-      - The same hostname may not appear twice.
+      - The same hostname may not appear twice. An empty list changes nothing.
       - Hostnames are grouped by zone. A zone with one hostname is read with a lookup by name; a zone with several is
         listed once (A, AAAA and CNAME records are compared client-side). Nothing is written until every hostname
         has been planned, so one conflict or unknown zone stops the whole task before any write.
@@ -545,8 +545,6 @@ class TunnelRoute:
         duplicates = sorted({e["hostname"] for e in entries if e["hostname"] in seen or seen.add(e["hostname"])})
         if duplicates:
             raise RouteError(f"hostnames lists {', '.join(duplicates)} more than once")
-        if not entries:
-            raise RouteError("hostnames is empty")
         return entries
 
     def zone_records(self, zone_id: str, hostnames: list[str]) -> list[dict]:

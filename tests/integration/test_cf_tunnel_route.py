@@ -278,6 +278,12 @@ def test_lb_keeps_foreign_origins_and_creates_then_reuses_the_load_balancer(cfem
 
     _, checked = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", check=True)
     assert (checked["route"]["pool"], checked["route"]["load_balancer"]) == ("updated", "new")
+    assert [o["address"] for o in checked["diff"]["before"]["pool"]["origins"]] == ["192.0.2.10"]
+    assert [o["address"] for o in checked["diff"]["after"]["pool"]["origins"]] == ["192.0.2.10", target(tunnel)]
+    assert (checked["diff"]["before"]["load_balancer"], checked["diff"]["after"]["load_balancer"]["proxied"]) == (
+        None,
+        True,
+    )
     assert cfemu.writes() == []
 
     _, first = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
@@ -348,6 +354,18 @@ def test_lb_refuses_an_unproxied_load_balancer_before_writing(cfemu, route, tunn
 def test_a_private_network_route_check_then_real_then_idempotent_then_absent(cfemu, route, tunnel):
     _, checked = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN", check=True)
     assert (checked["changed"], cfemu.writes()) == (True, [])
+    assert checked["diff"] == {
+        "before": {"10.20.0.0/16": None},
+        "after": {
+            "10.20.0.0/16": {
+                "id": None,
+                "network": "10.20.0.0/16",
+                "tunnel_id": tunnel,
+                "virtual_network_id": None,
+                "comment": "office LAN",
+            }
+        },
+    }
 
     _, created = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
     _, again = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")

@@ -115,6 +115,12 @@ def test_the_list_form_reads_the_zone_once_and_writes_one_batch(zones, run):
     assert "name" not in zones.calls[1]["query"]
 
 
+def test_an_empty_list_form_changes_nothing(fake_api, run):
+    result = run(hostnames=[])
+
+    assert (result["changed"], result["routes"], fake_api.calls) == (False, [], [])
+
+
 def test_the_list_form_splits_writes_by_batch_size(zones, run):
     zones.add("GET", RECORDS, zones.ok([]))
     zones.add("POST", f"{RECORDS}/batch", lambda call: zones.ok({"posts": call["body"]["posts"]}))
