@@ -459,6 +459,7 @@ class TunnelRoute:
         self.tunnel_name = None
         self.action = "look up the tunnel"
         self.routes = []
+        self.written = []
         self.diff = {"before": {}, "after": {}}
 
     def run(self) -> dict:
@@ -591,7 +592,11 @@ class TunnelRoute:
                 )
         if not self.module.check_mode:
             for zone_id, group in by_zone.items():
-                self.write_zone(zone_id, [plans[e["hostname"]] for e in group])
+                try:
+                    self.write_zone(zone_id, [plans[e["hostname"]] for e in group])
+                except CloudflareAPIError as exc:
+                    done = f" Already written: {', '.join(self.written)}." if self.written else " Nothing was written."
+                    raise RouteError(error_message(self.action, exc) + done) from None
 
         for entry in entries:
             self.add_dns_route(plans[entry["hostname"]])
@@ -601,15 +606,11 @@ class TunnelRoute:
         pending = [p for p in plans if p.operation_count]
         if len(pending) == 1 and pending[0].operation_count == 1:
             self.write_one(zone_id, pending[0])
+            self.written.append(pending[0].hostname)
             return
-        written = []
         for chunk in chunk_plans(pending, self.params["batch_size"]):
-            try:
-                result = self.client.request("POST", f"/zones/{zone_id}/dns_records/batch", body=batch_body(chunk))
-            except CloudflareAPIError as exc:
-                done = f" Already written: {', '.join(written)}." if written else " Nothing was written."
-                raise RouteError(error_message("write a DNS batch", exc) + done) from None
-            result = result or {}
+            self.action = "write a batch of DNS records"
+            result = self.client.request("POST", f"/zones/{zone_id}/dns_records/batch", body=batch_body(chunk)) or {}
             posted = {r.get("name", "").lower(): r for r in result.get("posts") or []}
             patched = {r.get("id"): r for r in result.get("patches") or []}
             for plan in chunk:
@@ -617,7 +618,7 @@ class TunnelRoute:
                     plan.after = record_summary(posted.get(op["name"], plan.after))
                 for op in plan.patches:
                     plan.after = record_summary(patched.get(op["id"], plan.after))
-                written.append(plan.hostname)
+                self.written.append(plan.hostname)
 
     def write_one(self, zone_id: str, plan) -> None:
         path = f"/zones/{zone_id}/dns_records"

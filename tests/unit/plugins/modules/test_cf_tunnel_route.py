@@ -115,6 +115,20 @@ def test_the_list_form_reads_the_zone_once_and_writes_one_batch(zones, run):
     assert "name" not in zones.calls[1]["query"]
 
 
+def test_a_failed_batch_names_what_other_zones_already_got(zones, run):
+    dev_records = "/zones/b1946ac92492d2347c6235b4d2611184/dns_records"
+    zones.add("GET", RECORDS, zones.ok([]))
+    zones.add("GET", dev_records, zones.ok([]))
+    zones.add("POST", f"{RECORDS}/batch", lambda call: zones.ok({"posts": call["body"]["posts"]}))
+    zones.add("POST", f"{dev_records}/batch", zones.error(500, 1000, "internal error"))
+
+    result = run(hostnames=["a.example.com", "b.example.com", "a.dev.example.com", "b.dev.example.com"])
+
+    assert result["failed"] is True
+    assert "Already written: a.example.com, b.example.com." in result["msg"]
+    assert "internal error" in result["msg"]
+
+
 def test_an_empty_list_form_changes_nothing(fake_api, run):
     result = run(hostnames=[])
 
