@@ -23,7 +23,9 @@ chmod 0755 "$root"
 umask 022
 mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/usr/lib/cloudflared-standin" "$root/usr/share/doc/cloudflared"
 
-install -m 0755 "$here/cloudflared" "$root/usr/bin/cloudflared"
+# Debian ships python3 but no "python": run the script with /usr/bin/python3 whatever its first line says.
+{ echo '#!/usr/bin/python3'; tail -n +2 "$here/cloudflared"; } > "$root/usr/bin/cloudflared"
+chmod 0755 "$root/usr/bin/cloudflared"
 # The double enforces the collection's own ingress rules: ship the ingress model beside it.
 install -m 0644 "$repo/plugins/module_utils/_ingress.py" "$root/usr/lib/cloudflared-standin/_ingress.py"
 install -m 0644 "$here/README.md" "$root/usr/share/doc/cloudflared/README.standin.md"

@@ -252,7 +252,7 @@ class Running:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=20)
+        stderr = self.process.communicate(timeout=20)[1]
         self.notify.close()
         return self.process.returncode, stderr
 
@@ -277,7 +277,7 @@ def running(standin, tmp_path):
 
 
 def create_tunnel(emu, name: str, secret: str = SECRET, config_src: str = "local") -> str:
-    status, envelope, _ = emu.api(
+    status, envelope, _headers = emu.api(
         "POST",
         f"/accounts/{ACCOUNT_ID}/cfd_tunnel",
         body={"name": name, "tunnel_secret": secret, "config_src": config_src},
@@ -341,7 +341,7 @@ def test_credentials_are_found_by_uuid_in_the_default_directories(emulator_url, 
 
 def test_token_file_runs_a_remote_managed_tunnel(emulator_url, running, tmp_path):
     tunnel_id = create_tunnel(emulator_url, "standin-remote", config_src="cloudflare")
-    _, envelope, _ = emulator_url.api("GET", f"/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel_id}/token")
+    envelope = emulator_url.api("GET", f"/accounts/{ACCOUNT_ID}/cfd_tunnel/{tunnel_id}/token")[1]
     token_file = tmp_path / "web.token"
     token_file.write_text(envelope["result"] + "\n")
 
@@ -349,7 +349,7 @@ def test_token_file_runs_a_remote_managed_tunnel(emulator_url, running, tmp_path
 
     assert double.notifications() == "READY=1"
     assert len(connectors(emulator_url, tunnel_id)) == 1
-    _, stderr = double.stop()
+    stderr = double.stop()[1]
     assert envelope["result"] not in stderr
 
 
@@ -433,6 +433,8 @@ def test_build_deb_makes_an_installable_package(tmp_path):
     assert "-rwxr-xr-x root/root" in next(
         line for line in contents.splitlines() if line.endswith("./usr/bin/cloudflared")
     )
+    script = tmp_path / "root" / "usr" / "bin" / "cloudflared"
+    assert script.read_text().startswith("#!/usr/bin/python3\n")
     shipped = tmp_path / "root" / "usr" / "lib" / "cloudflared-standin" / "_ingress.py"
     assert shipped.read_bytes() == (REPO / "plugins" / "module_utils" / "_ingress.py").read_bytes()
     version = subprocess.run(

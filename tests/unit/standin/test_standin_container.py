@@ -134,9 +134,9 @@ def test_package_runs_as_a_hardened_notify_unit(container, cfemu, tmp_path):
     assert container.run("cloudflared", "--version").stdout.startswith("cloudflared version 2026.8.2+standin")
     assert container.run("test", "-f", "/usr/local/etc/cloudflared/.installedFromPackageManager").returncode == 0
 
-    status, envelope, _ = cfemu.api("POST", f"/accounts/{ACCOUNT_ID}/cfd_tunnel", body={"name": "standin-box"})
+    status, envelope, _headers = cfemu.api("POST", f"/accounts/{ACCOUNT_ID}/cfd_tunnel", body={"name": "standin-box"})
     assert status == 200, envelope
-    _, token, _ = cfemu.api("GET", f"/accounts/{ACCOUNT_ID}/cfd_tunnel/{envelope['result']['id']}/token")
+    token = cfemu.api("GET", f"/accounts/{ACCOUNT_ID}/cfd_tunnel/{envelope['result']['id']}/token")[1]
     secret = json.loads(base64.b64decode(token["result"]))["s"]
     tunnel_id = envelope["result"]["id"]
     metrics = f"127.0.0.1:{free_port()}"
