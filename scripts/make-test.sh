@@ -6,7 +6,7 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 make_cmd="${MAKE:-make}"
 read -r -a steps <<<"${STEPS:-ruff yamllint ansible-lint image unit build ee sanity integration molecule}"
 

@@ -15,6 +15,13 @@ skipped=(
     pslint # needs PowerShell, which no registry we reach ships for Debian; we have no PowerShell files
 )
 
+# The shellcheck test skips itself (with only a warning) when shellcheck is missing: install it from Debian.
+if ! command -v shellcheck >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "sanity: installing shellcheck"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+fi
+
 mkdir -p "$copy"
 find "$copy" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 if [[ -d "$copy/tests" ]]; then
