@@ -1,4 +1,5 @@
 # Copyright (c) 2026 tunnelops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Private HTTP client for the Cloudflare v4 API, shared by the modules of this collection.
 
@@ -102,6 +103,8 @@ class CloudflareAPIError(Exception):
 
     def __init__(self, status, errors, method, path):
         self.status = status
+        # True or False once the client checked the API token after a 403, None when it did not.
+        self.token_valid = None
         self.errors = [{"code": e.get("code"), "message": str(e.get("message", ""))} for e in errors or []]
         self.method = method
         self.path = path
@@ -135,8 +138,12 @@ def error_message(action: str, exc: CloudflareAPIError) -> str:
     message = f"Failed to {action}: Cloudflare answered {exc.answer()}."
     if exc.status == 401 or (exc.status == 400 and {6003, 6111, 9106} & set(exc.codes)):
         return f"{message} Cloudflare did not accept the credentials: check api_token (or api_email and api_key)."
+    if exc.status == 403 and exc.token_valid is False:
+        return f"{message} Cloudflare does not accept the API token: check api_token (wrong, expired or revoked?)."
     if exc.status == 403:
         permission = required_permission(exc.method, exc.path)
+        if permission and exc.token_valid:
+            return f"{message} The API token lacks a permission: this needs {permission} on this account."
         if permission:
             return (
                 f"{message} The API token lacks a permission: this needs {permission}"
@@ -239,10 +246,32 @@ class CloudflareClient:
             if delay is None or remaining <= 0:
                 if failure is not None:
                     raise CloudflareAPIError(None, [{"message": failure}], method, path)
-                return self._unwrap(response, method, path)
+                try:
+                    return self._unwrap(response, method, path)
+                except CloudflareAPIError as exc:
+                    self._check_token(exc)
+                    raise
             delay = min(delay, remaining)
             self.sleep(delay)
             slept += delay
+
+    def _check_token(self, exc: CloudflareAPIError) -> None:
+        """After a 403 with code 10000, ask Cloudflare whether the API token itself is valid.
+
+        Cloudflare gives the same answer for a wrong token and for a token that lacks a permission; one extra
+        request, made only on this failure, tells them apart for the error message.
+        """
+        if exc.status != 403 or 10000 not in exc.codes or "Authorization" not in self.session.headers:
+            return
+        response, failure = self._send("GET", "/user/tokens/verify", None, None)
+        if failure is not None or response.status_code >= 500:
+            return
+        try:
+            result, _info = self._unwrap(response, "GET", "/user/tokens/verify")
+        except CloudflareAPIError:
+            exc.token_valid = False
+            return
+        exc.token_valid = isinstance(result, dict) and result.get("status") == "active"
 
     def _send(self, method: str, path: str, query, body):
         """One attempt: (response, None) or (None, description of the connection failure)."""

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # Copyright (c) 2026 tunnelops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ description:
     the configurations endpoint, and can return the tunnel token (O(return_token)).
   - Runs on the controller and talks to the Cloudflare API; it does not need C(cloudflared) or C(cert.pem).
 author:
-  - tunnelops maintainers
+  - tunnelops maintainers (@tunnelops)
 extends_documentation_fragment:
   - tunnelops.cloudflare.api
   - tunnelops.cloudflare.attributes
@@ -599,9 +600,9 @@ def main():
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
         config_src={"type": "str", "default": "local", "choices": ["local", "cloudflare"]},
         tunnel_secret={"type": "str", "no_log": True},
-        rotate_secret={"type": "bool", "default": False},
+        rotate_secret={"type": "bool", "default": False, "no_log": False},
         return_credentials={"type": "bool", "default": False},
-        return_token={"type": "bool", "default": False},
+        return_token={"type": "bool", "default": False, "no_log": False},
         ingress={"type": "list", "elements": "dict"},
         origin_request={"type": "dict"},
         warp_routing={"type": "bool"},

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # Copyright (c) 2026 tunnelops maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ description:
     timeout passes. This is the gate a migration waits on before it moves traffic.
   - A tunnel that does not exist is RV(exists=false), not a failure (unless O(wait) is set).
 author:
-  - tunnelops maintainers
+  - tunnelops maintainers (@tunnelops)
 extends_documentation_fragment:
   - tunnelops.cloudflare.api
   - tunnelops.cloudflare.attributes
@@ -106,7 +107,7 @@ options:
       interval:
         description: Seconds between two looks.
         type: float
-        default: 2
+        default: 2.0
         version_added: 0.1.0
 notes:
   - "Requests per run, measured with the API emulator: one tunnel by name or id: 2 (list with a name or id filter,

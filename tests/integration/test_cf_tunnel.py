@@ -32,13 +32,22 @@ class Runner:
         self.dir = secrets_dir
         self.secrets = set(SECRETS) | {GIVEN_SECRET, OTHER_SECRET}
 
-    def run(self, playbook: str, token: str | None = None, check: bool = False, **extra_vars):
+    def run(self, playbook: str, token: str | None = None, check: bool = False, inventory=None, **extra_vars):
         self.emu.clear_requests()
         for leftover in self.dir.iterdir():
             leftover.unlink()
         env = self.emu.env(token) if token else self.emu.env()
         extra_vars.setdefault("secrets_dir", str(self.dir))
-        result = self.run_playbook(playbook, extra_vars=extra_vars, env=env, check=check, diff=True, verbosity=4)
+        result = self.run_playbook(
+            playbook,
+            extra_vars=extra_vars,
+            env=env,
+            check=check,
+            diff=True,
+            verbosity=4,
+            inventory=inventory,
+            extra_args=["--forks", "4"],
+        )
         result.requests = self.emu.requests()
         result.writes = [r for r in result.requests if r["method"] != "GET"]
         result.api_requests_to_connections = [r for r in result.requests if r["path"].endswith("/connections")]
@@ -106,7 +115,8 @@ def test_a_bad_token_fails_with_cloudflares_answer(runner):
     assert result.rc == 2
     msg = module_result(result)["msg"]
     assert msg.startswith("Failed to look up tunnel 'web-bad': Cloudflare answered HTTP 403, code 10000")
-    assert result.writes == []
+    assert "Cloudflare does not accept the API token" in msg
+    assert [r["path"] for r in result.requests] == [TUNNELS, "/user/tokens/verify"]
 
 
 def test_a_read_only_token_cannot_create_and_says_which_permission_is_missing(runner):
@@ -115,7 +125,7 @@ def test_a_read_only_token_cannot_create_and_says_which_permission_is_missing(ru
     assert result.rc == 2
     msg = module_result(result)["msg"]
     assert msg.startswith("Failed to create tunnel 'web-ro': Cloudflare answered HTTP 403, code 10000")
-    assert "this needs 'Cloudflare Tunnel Write' (account)" in msg
+    assert "The API token lacks a permission: this needs 'Cloudflare Tunnel Write' (account)" in msg
     assert [r["status"] for r in result.writes] == [403]
     assert live_tunnels(runner.emu, "web-ro") == []
 
@@ -414,3 +424,20 @@ def test_ansible_doc_renders_the_module_with_examples(module, ansible_env):
     assert "EXAMPLES:" in proc.stdout
     assert f"tunnelops.cloudflare.{module}:" in proc.stdout
     assert "ERROR" not in proc.stderr
+
+
+def test_replicas_asking_at_once_share_one_tunnel_and_its_credentials(runner, tmp_path):
+    inventory = tmp_path / "replicas.ini"
+    hosts = [f"replica{i}" for i in range(4)]
+    inventory.write_text("[replicas]\n" + "".join(f"{h} ansible_connection=local\n" for h in hosts))
+
+    result = runner.run("cf_tunnel_replicas.yml", tunnel_name="web-shared", inventory=str(inventory))
+
+    assert result.rc == 0, result.output[-2000:]
+    created = [r for r in result.writes if r["method"] == "POST" and r["status"] == 200]
+    assert len(created) == 1
+    assert len(live_tunnels(runner.emu, "web-shared")) == 1
+    files = [json.loads((runner.dir / f"{h}.json").read_text()) for h in hosts]
+    assert all(f == files[0] for f in files)
+    runner.secrets.add(files[0]["TunnelSecret"])
+    assert files[0]["TunnelSecret"] not in result.output

@@ -427,3 +427,49 @@ def test_failure_messages_say_what_to_do(status, errors, advice):
 
     assert message.startswith("Failed to list tunnels: Cloudflare answered ")
     assert advice in message
+
+
+# Telling a wrong token from a missing permission
+
+
+@pytest.mark.parametrize(
+    ("verify_answer", "token_valid", "advice"),
+    [
+        (lambda api: api.ok({"id": "t1", "status": "active"}), True, "The API token lacks a permission: this needs"),
+        (lambda api: api.error(401, 1000, "Invalid API Token"), False, "Cloudflare does not accept the API token"),
+        (lambda api: api.ok({"id": "t1", "status": "expired"}), False, "Cloudflare does not accept the API token"),
+        (lambda api: api.error(503, None, "unavailable"), None, "or the credentials are not valid for it"),
+    ],
+    ids=["valid-token", "invalid-token", "expired-token", "verify-unavailable"],
+)
+def test_a_403_checks_the_token_once(fake_api, client, verify_answer, token_valid, advice):
+    fake_api.headers["Authorization"] = "Bearer tok"
+    fake_api.add("POST", TUNNELS, fake_api.error(403, 10000, "Authentication error"))
+    fake_api.add("GET", "/user/tokens/verify", verify_answer(fake_api))
+
+    with pytest.raises(CloudflareAPIError) as caught:
+        client.request("POST", TUNNELS, body={"name": "web"})
+
+    assert caught.value.token_valid is token_valid
+    assert advice in error_message("create tunnel 'web'", caught.value)
+    assert [c["path"] for c in fake_api.calls] == [TUNNELS, "/user/tokens/verify"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "answer"),
+    [
+        ({"X-Auth-Email": "ops@example.com", "X-Auth-Key": "k"}, (403, 10000)),
+        ({"Authorization": "Bearer tok"}, (403, 1000)),
+        ({"Authorization": "Bearer tok"}, (404, 10000)),
+    ],
+    ids=["global-key", "other-code", "other-status"],
+)
+def test_the_token_is_only_checked_after_a_403_with_code_10000(fake_api, client, headers, answer):
+    fake_api.headers.update(headers)
+    fake_api.add("GET", TUNNELS, fake_api.error(answer[0], answer[1], "no"))
+
+    with pytest.raises(CloudflareAPIError) as caught:
+        client.request("GET", TUNNELS)
+
+    assert caught.value.token_valid is None
+    assert len(fake_api.calls) == 1

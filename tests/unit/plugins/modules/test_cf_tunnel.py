@@ -289,6 +289,7 @@ def test_a_failed_create_with_nothing_to_adopt_fails(run_module, fake_api):
 def test_a_forbidden_create_names_the_missing_permission(run_module, fake_api):
     existing(fake_api)
     fake_api.add("POST", TUNNELS, fake_api.error(403, 10000, "Authentication error"))
+    fake_api.add("GET", "/user/tokens/verify", fake_api.ok({"id": "t1", "status": "active"}))
 
     result = run_module(cf_tunnel, args())
 

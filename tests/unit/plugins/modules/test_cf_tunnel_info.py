@@ -149,6 +149,7 @@ def test_include_config_reads_remote_configuration_only(run_module, fake_api, co
 
 def test_a_forbidden_lookup_names_the_read_permission(run_module, fake_api):
     fake_api.add("GET", TUNNELS, fake_api.error(403, 10000, "Authentication error"))
+    fake_api.add("GET", "/user/tokens/verify", fake_api.ok({"id": "t1", "status": "active"}))
 
     result = run_module(cf_tunnel_info, args(name="web"))
 
