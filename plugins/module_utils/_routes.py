@@ -121,6 +121,11 @@ def record_summary(record: dict | None) -> dict | None:
     return {key: record.get(key) for key in keys}
 
 
+def left_by_legacy_tunnel(record: dict) -> bool:
+    """Whether a record is what a legacy tunnel's edge created at its hostname: a proxied AAAA record."""
+    return record.get("type") == "AAAA" and record.get("proxied") is True
+
+
 def describe_record(record: dict) -> str:
     return f"{record.get('type')} {record.get('name')} -> {record.get('content')} (id {record.get('id')})"
 
@@ -152,11 +157,13 @@ def plan_dns_route(
     state: str = "present",
     overwrite: bool = False,
     comment: str | None = None,
+    overwrite_legacy: bool = False,
 ) -> DnsPlan:
     """Plan the records at one name.
 
     ``records`` may hold every record of the zone: only A, AAAA and CNAME records at ``hostname`` count.
-    Raises RouteError for a conflict when ``overwrite`` is false.
+    Raises RouteError for a conflict when ``overwrite`` is false, unless ``overwrite_legacy`` is true and every
+    conflicting record is one that a legacy tunnel left.
     """
     at_name = [r for r in records if r.get("type") in CONFLICTING_TYPES and same_name(r.get("name"), hostname)]
     ours = [r for r in at_name if points_at(r, tunnel_id)]
@@ -169,11 +176,13 @@ def plan_dns_route(
         plan.result = DELETED if ours else UNCHANGED
         return plan
 
-    if others and not overwrite:
+    legacy_only = overwrite_legacy and all(left_by_legacy_tunnel(r) for r in others)
+    if others and not (overwrite or legacy_only):
         named = "; ".join(describe_record(r) for r in others)
         raise RouteError(
             f"{hostname} already has a record that does not point at tunnel {tunnel_id}: {named}. "
-            "Set overwrite=true to replace it."
+            + ("It is not what a legacy tunnel left (a proxied AAAA record). " if overwrite_legacy else "")
+            + "Set overwrite=true to replace it."
         )
 
     plan.deletes = [{"id": r["id"]} for r in others]

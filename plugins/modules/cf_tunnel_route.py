@@ -101,6 +101,15 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  overwrite_legacy:
+    description:
+      - Replace, as O(overwrite=true) does, only the records that a legacy tunnel left at the name: proxied AAAA
+        records, which Cloudflare's edge created for legacy tunnels. Any other record still makes the task fail.
+      - This is the consent C(playbooks/migrate.yml) gives by default when it moves a legacy hostname to a tunnel.
+      - Has no effect when O(overwrite=true).
+    type: bool
+    default: false
+    version_added: 0.1.0
   comment:
     description:
       - Comment for the DNS records and private network routes this module creates.
@@ -409,6 +418,7 @@ ROUTE_OPTIONS = {
     "hostnames": {"type": "list", "elements": "raw"},
     "zone": {"type": "str"},
     "overwrite": {"type": "bool", "default": False},
+    "overwrite_legacy": {"type": "bool", "default": False},
     "comment": {"type": "str"},
     "batch_size": {"type": "int", "default": 200},
     "pool": {"type": "str"},
@@ -574,6 +584,7 @@ class TunnelRoute:
                         state=self.params["state"],
                         overwrite=self.params["overwrite"],
                         comment=self.comment(),
+                        overwrite_legacy=self.params["overwrite_legacy"],
                     )
                 except RouteError as exc:
                     problems.append(str(exc))
