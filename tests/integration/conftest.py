@@ -112,7 +112,9 @@ def run_playbook(
         run_env.setdefault("ANSIBLE_LOCAL_TEMP", str(Path(tmp) / "local"))
         results_file = Path(tmp) / "results.jsonl"
         run_env["TUNNELOPS_RESULTS_FILE"] = str(results_file)
-        proc = subprocess.run(args, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            args, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         lines = results_file.read_text().splitlines() if results_file.exists() else []
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, args, [json.loads(line) for line in lines])
 
