@@ -103,8 +103,8 @@ options:
     version_added: 0.1.0
   overwrite_legacy:
     description:
-      - Replace, as O(overwrite=true) does, only the records that a legacy tunnel left at the name: proxied AAAA
-        records, which Cloudflare's edge created for legacy tunnels. Any other record still makes the task fail.
+      - Replace, as O(overwrite=true) does, only the records that a legacy tunnel left at the name, that is proxied
+        AAAA records, which Cloudflare's edge created for legacy tunnels. Any other record still makes the task fail.
       - This is the consent C(playbooks/migrate.yml) gives by default when it moves a legacy hostname to a tunnel.
       - Has no effect when O(overwrite=true).
     type: bool
