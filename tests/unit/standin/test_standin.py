@@ -47,7 +47,11 @@ def standin(tmp_path, home):
 
     def env(extra=None):
         values = {key: value for key, value in os.environ.items() if not key.startswith("TUNNEL_")}
-        values.update(HOME=str(home), CLOUDFLARED_STANDIN_EMULATOR_URL_FILE=str(tmp_path / "emulator_url"))
+        values.update(
+            HOME=str(home),
+            CLOUDFLARED_STANDIN_EMULATOR_URL_FILE=str(tmp_path / "emulator_url"),
+            CLOUDFLARED_STANDIN_FAIL_START_FILE=str(tmp_path / "fail_start"),
+        )
         values.pop("NOTIFY_SOCKET", None)
         values.update(extra or {})
         return values
