@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from harness import ACCOUNT_ID, SECRETS, TOKEN_ALL, ZONES
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = "cf_tunnel_route_run.yml"
 TASK = "Manage the route"
 EXAMPLE_COM = ZONES["example.com"]
@@ -403,3 +406,20 @@ def test_no_secret_reaches_the_output_at_full_verbosity(cfemu, ansible_playbook,
     assert "cfargotunnel.com" in result.output
     for secret in (*SECRETS, TOKEN_ALL):
         assert secret not in result.output
+
+
+def test_ansible_doc_renders_the_module():
+    env = dict(
+        os.environ,
+        PATH=f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"),
+    )
+
+    doc = subprocess.run(
+        ["ansible-doc", "tunnelops.cloudflare.cf_tunnel_route"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert doc.returncode == 0, doc.stderr
+    assert "overwrite_legacy" in doc.stdout
+    assert "ERROR" not in doc.stderr

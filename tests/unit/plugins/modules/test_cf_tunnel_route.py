@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from ansible_collections.tunnelops.cloudflare.plugins.modules import cf_tunnel_route
 from ansible_collections.tunnelops.cloudflare.tests.unit.plugins.conftest import ACCOUNT_ID, AUTH_ARGS
 
@@ -32,6 +33,18 @@ def run(run_module):
 def zones(fake_api):
     fake_api.add("GET", "/zones", fake_api.ok(ZONES, result_info={"page": 1, "total_pages": 1}))
     return fake_api
+
+
+def test_the_documented_options_are_the_argument_spec():
+    documented = yaml.safe_load(cf_tunnel_route.DOCUMENTATION)["options"]
+    yaml.safe_load(cf_tunnel_route.EXAMPLES)
+    yaml.safe_load(cf_tunnel_route.RETURN)
+
+    assert set(documented) == set(cf_tunnel_route.ROUTE_OPTIONS)
+    for name, spec in cf_tunnel_route.ROUTE_OPTIONS.items():
+        assert documented[name]["type"] == spec["type"], name
+        assert documented[name].get("default") == spec.get("default"), name
+        assert all(isinstance(line, str) for line in documented[name]["description"]), name
 
 
 def test_an_already_routed_hostname_with_a_zone_id_costs_one_request(fake_api, run):
