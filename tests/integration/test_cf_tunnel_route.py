@@ -146,6 +146,21 @@ def test_overwrite_replaces_the_legacy_record_in_one_batch(cfemu, route, tunnel)
     assert [(r["type"], r["content"]) for r in records_at(cfemu, "app.example.com")] == [("CNAME", target(tunnel))]
 
 
+def test_overwrite_legacy_replaces_only_a_record_a_legacy_tunnel_left(cfemu, route, tunnel):
+    add_record(cfemu, EXAMPLE_COM, "AAAA", "legacy.example.com", "100::", proxied=True)
+    user_record = add_record(cfemu, EXAMPLE_COM, "A", "mine.example.com", "192.0.2.44")
+
+    _, replaced = route(tunnel=tunnel, hostname="legacy.example.com", overwrite_legacy=True)
+    run, refused = route(tunnel=tunnel, hostname="mine.example.com", overwrite_legacy=True)
+
+    assert replaced["route"]["result"] == "updated"
+    assert [(r["type"], r["content"]) for r in records_at(cfemu, "legacy.example.com")] == [("CNAME", target(tunnel))]
+    assert run.rc != 0
+    assert user_record["id"] in refused["msg"]
+    assert cfemu.writes() == []
+    assert [r["id"] for r in records_at(cfemu, "mine.example.com")] == [user_record["id"]]
+
+
 def test_absent_removes_our_record_and_leaves_others(cfemu, route, tunnel):
     add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=True)
     foreign = add_record(cfemu, EXAMPLE_COM, "A", "other.example.com", "192.0.2.7")
