@@ -60,4 +60,6 @@ notes:
   - Retries. A request answered with HTTP 429 is retried, honouring C(Retry-After).
     Server errors, timeouts and broken connections are retried for reads and for writes that are safe to repeat.
     At most 5 attempts per request and at most 120 seconds of waiting in total, with jittered exponential backoff.
+  - When Cloudflare refuses a request with HTTP 403 and code 10000, the module asks C(/user/tokens/verify) once
+    more, to say whether the API token itself is not accepted or lacks a permission.
 """
