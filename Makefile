@@ -61,7 +61,7 @@ integration: collections ## pytest tests/integration
 build: collections ## Build the collection artifact into .build/dist, check it, install it and ansible-doc each module
 	scripts/build-collection.sh
 
-ee: build ## Write an execution environment build context into .build/ee (ansible-builder create, no image build)
+ee: collections ## Write an execution environment build context into .build/ee (ansible-builder create, no image build)
 	scripts/ee-context.sh
 
 podman: ## Install and configure rootful podman for Molecule (needs root)

@@ -2,7 +2,7 @@
 # Write the execution environment build context (ansible-builder create, offline: nothing is pulled or built)
 # into .build/ee from tests/ee/execution-environment.yml, then check that it holds this version's artifact and
 # that ansible-builder's own introspection finds the collection's Python requirements in that artifact.
-# Needs the artifact from scripts/build-collection.sh.
+# Builds the artifact first (scripts/build-collection.sh) when .build/dist does not hold it yet.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,8 +13,7 @@ cd "$root"
 version="$("$bin/python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["version"])' galaxy.yml)"
 artifact="tunnelops-cloudflare-$version.tar.gz"
 if [[ ! -f ".build/dist/$artifact" ]]; then
-    echo "ee: .build/dist/$artifact is missing; run make build first" >&2
-    exit 1
+    scripts/build-collection.sh
 fi
 if ! grep -q "$artifact" tests/ee/execution-environment.yml; then
     echo "ee: tests/ee/execution-environment.yml does not name $artifact (galaxy.yml version $version)" >&2
