@@ -57,9 +57,10 @@ requirements:
 notes:
   - The module talks to the Cloudflare API over HTTPS;
     run it on the controller with C(delegate_to=localhost) or C(run_once=true).
-  - Retries. A request answered with HTTP 429 is retried, honouring C(Retry-After).
-    Server errors, timeouts and broken connections are retried for reads and for writes that are safe to repeat.
-    At most 5 attempts per request and at most 120 seconds of waiting in total, with jittered exponential backoff.
+  - Retries. A request answered with HTTP 429 is retried after C(Retry-After) (plus up to a second of jitter) for
+    as long as 300 seconds of waiting in total, so that a fleet sharing the rate limit queues instead of failing.
+    Server errors, timeouts and broken connections are retried for reads and for writes that are safe to repeat,
+    at most 5 attempts per request and 120 seconds of waiting, with jittered exponential backoff.
   - When Cloudflare refuses a request with HTTP 403 and code 10000, the module asks C(/user/tokens/verify) once
     more, to say whether the API token itself is not accepted or lacks a permission.
 """

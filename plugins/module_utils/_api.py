@@ -167,12 +167,16 @@ class CloudflareClient:
 
     Retry policy:
 
-    * at most ``max_attempts`` (5) attempts per request, and at most ``max_total_sleep`` (120 s) spent
-      sleeping between them;
+    * HTTP 429 is retried for every method, because a rate-limited request was not carried out. The wait is
+      the ``Retry-After`` header (seconds or HTTP date) plus up to one second of jitter, so that the forks of
+      a fleet run do not all come back at the same instant, or the backoff below when there is no header.
+      429 answers do not count as attempts: they are retried until ``max_rate_limit_wait`` (300 s, the
+      longest block Cloudflare imposes) has been spent waiting on them, since a fleet run that shares the
+      rate limit must queue rather than fail;
+    * other failures: at most ``max_attempts`` (5) attempts per request, and at most ``max_total_sleep``
+      (120 s) spent sleeping between them;
     * backoff is exponential with full jitter: before attempt n+1 sleep a random time in
       ``[0, min(30, 1 * 2 ** (n - 1))]`` seconds;
-    * HTTP 429 is retried for every method, because a rate-limited request was not carried out; a
-      ``Retry-After`` header (seconds or HTTP date) replaces the backoff, clamped to the remaining budget;
     * HTTP 5xx, connection errors and timeouts are retried for GET and HEAD, and for writes only when the
       caller passes ``retry=True`` (PUT, PATCH and DELETE of a known id are idempotent). A POST that
       creates something is never retried: it may have been carried out before the connection broke, so
@@ -192,6 +196,7 @@ class CloudflareClient:
         rand=None,
         max_attempts: int = 5,
         max_total_sleep: float = 120.0,
+        max_rate_limit_wait: float = 300.0,
     ):
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -202,6 +207,7 @@ class CloudflareClient:
         self.rand = rand if rand is not None else random.random
         self.max_attempts = max_attempts
         self.max_total_sleep = max_total_sleep
+        self.max_rate_limit_wait = max_rate_limit_wait
         self.backoff_base = 1.0
         self.backoff_cap = 30.0
 
@@ -235,14 +241,21 @@ class CloudflareClient:
         method = method.upper()
         retry_failures = method in SAFE_METHODS if retry is None else retry
         slept = 0.0
+        limited_wait = 0.0
         attempt = 0
+        limited = 0
         while True:
-            attempt += 1
             response, failure = self._send(method, path, query, body)
-            delay = self._retry_delay(response, attempt, retry_failures)
+            if response is not None and response.status_code == 429:
+                limited += 1
+                delay = self._rate_limit_delay(response, limited)
+                remaining = self.max_rate_limit_wait - limited_wait
+            else:
+                attempt += 1
+                delay = self._retry_delay(response, attempt, retry_failures)
+                remaining = self.max_total_sleep - slept
 
-            # A retry must fit in what is left of the sleeping budget; an exhausted budget ends the retries.
-            remaining = self.max_total_sleep - slept
+            # A retry must fit in what is left of its budget; an exhausted budget ends the retries.
             if delay is None or remaining <= 0:
                 if failure is not None:
                     raise CloudflareAPIError(None, [{"message": failure}], method, path)
@@ -253,7 +266,10 @@ class CloudflareClient:
                     raise
             delay = min(delay, remaining)
             self.sleep(delay)
-            slept += delay
+            if response is not None and response.status_code == 429:
+                limited_wait += delay
+            else:
+                slept += delay
 
     def _check_token(self, exc: CloudflareAPIError) -> None:
         """After a 403 with code 10000, ask Cloudflare whether the API token itself is valid.
@@ -285,12 +301,14 @@ class CloudflareClient:
         """Seconds to wait before the next attempt, or None when this outcome is final."""
         if attempt >= self.max_attempts:
             return None
-        if response is not None and response.status_code == 429:
-            retry_after = _retry_after(response)
-            return self._backoff(attempt) if retry_after is None else retry_after
         if retry_failures and (response is None or response.status_code >= 500):
             return self._backoff(attempt)
         return None
+
+    def _rate_limit_delay(self, response, count: int) -> float:
+        """Seconds to wait after the ``count``-th 429 answer to one request."""
+        retry_after = _retry_after(response)
+        return self._backoff(count) if retry_after is None else retry_after + self.rand()
 
     def paginate(self, path: str, query: dict | None = None, per_page: int | None = None) -> list:
         """Fetch every page of a list endpoint, with the largest page size it accepts, and return all items."""

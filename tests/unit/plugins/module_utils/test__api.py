@@ -254,12 +254,12 @@ def test_paginate_uses_the_largest_page_size_of_the_endpoint(fake_api, client, p
 # Retries
 
 
-def test_429_honours_retry_after_for_a_post(fake_api, client, sleeps):
+def test_429_honours_retry_after_with_a_second_of_jitter_for_a_post(fake_api, client, sleeps):
     limited = fake_api.error(429, 10429, "Rate limited", headers={"Retry-After": "7"})
     fake_api.add("POST", TUNNELS, limited, fake_api.ok({"id": "a"}))
 
     assert client.request("POST", TUNNELS, body={"name": "web"}) == {"id": "a"}
-    assert sleeps == [7.0]
+    assert sleeps == [8.0]
     assert len(fake_api.calls) == 2
 
 
@@ -270,23 +270,30 @@ def test_429_without_retry_after_backs_off(fake_api, client, sleeps):
     assert sleeps == [1.0, 2.0]
 
 
-def test_retry_after_is_clamped_to_the_remaining_budget(fake_api, client, sleeps):
-    fake_api.add("GET", TUNNELS, fake_api.error(429, 10429, headers={"Retry-After": "300"}), fake_api.ok([]))
+def test_429_answers_do_not_use_up_the_attempts(fake_api, client, sleeps):
+    limited = fake_api.error(429, 10429, "Rate limited", headers={"Retry-After": "1"})
+    fake_api.add("GET", TUNNELS, *([limited] * 12), fake_api.ok([]))
+
+    assert client.request("GET", TUNNELS) == []
+    assert sleeps == [2.0] * 12
+
+
+def test_retry_after_is_clamped_to_the_rate_limit_budget(fake_api, client, sleeps):
+    fake_api.add("GET", TUNNELS, fake_api.error(429, 10429, headers={"Retry-After": "400"}), fake_api.ok([]))
 
     client.request("GET", TUNNELS)
 
-    assert sleeps == [120.0]
+    assert sleeps == [300.0]
 
 
-def test_an_exhausted_budget_returns_the_last_429_as_error(fake_api, client, sleeps):
+def test_an_exhausted_rate_limit_budget_returns_the_last_429_as_error(fake_api, client, sleeps):
     fake_api.add("GET", TUNNELS, fake_api.error(429, 10429, "Rate limited", headers={"Retry-After": "100"}))
 
     with pytest.raises(CloudflareAPIError) as caught:
         client.request("GET", TUNNELS)
 
     assert caught.value.status == 429
-    assert sum(sleeps) == 120.0
-    assert sleeps == [100.0, 20.0]
+    assert sleeps == [101.0, 101.0, 98.0]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
