@@ -543,7 +543,7 @@ def parse_rate_limit(text: str) -> tuple[int, int]:
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
+    host, _ignored, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise argparse.ArgumentTypeError("expected HOST:PORT, for example 127.0.0.1:0")
     return host.strip("[]"), int(port)

@@ -423,7 +423,7 @@ def tag_filters(query: dict) -> list:
         tests.append(lambda r, v=value: all(t.split(":", 1)[0] != v for t in r["tags"]))
     for op, function in (("contains", str.__contains__), ("startswith", str.startswith), ("endswith", str.endswith)):
         for value in query.get(f"tag.{op}", []):
-            name, _, part = value.partition(":")
+            name, _ignored, part = value.partition(":")
             tests.append(
                 lambda r, n=name, p=part, f=function: any(
                     t.split(":", 1)[0] == n and f(t.split(":", 1)[1], p) for t in r["tags"]

@@ -90,7 +90,7 @@ class Emulator:
         deadline = time.monotonic() + timeout
         line = ""
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], 0.1)
+            ready, _ignored, _unused = select.select([self.process.stdout], [], [], 0.1)
             if ready:
                 line = self.process.stdout.readline().strip()
                 break
@@ -165,7 +165,7 @@ class Emulator:
             return exc.code, json.loads(payload) if payload else None, dict(exc.headers)
 
     def _control(self, method: str, path: str, body=None):
-        status, payload, _ = self._call(method, self.control_url + path, body)
+        status, payload, _ignored = self._call(method, self.control_url + path, body)
         if status != 200:
             raise EmulatorError(f"control {method} {path} answered {status}: {payload}")
         return payload

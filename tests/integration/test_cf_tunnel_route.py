@@ -22,7 +22,7 @@ POOLS = f"/accounts/{ACCOUNT_ID}/load_balancers/pools"
 
 
 def api(emu, method, path, body=None, query=None):
-    status, envelope, _ = emu.api(method, path, query=query, body=body)
+    status, envelope, _ignored = emu.api(method, path, query=query, body=body)
     if status >= 300:
         raise AssertionError(f"set-up request {method} {path} failed: {status} {envelope}")
     return envelope["result"]
@@ -72,19 +72,19 @@ def tunnel(cfemu):
 
 
 def test_a_new_hostname_check_then_real_then_idempotent(cfemu, route, tunnel):
-    _, checked = route(tunnel=tunnel, hostname="app.example.com", check=True)
+    _ignored, checked = route(tunnel=tunnel, hostname="app.example.com", check=True)
     assert (checked["changed"], checked["route"]["result"]) == (True, "new")
     assert cfemu.writes() == []
     assert records_at(cfemu, "app.example.com") == []
 
-    _, created = route(tunnel=tunnel, hostname="app.example.com")
+    _ignored, created = route(tunnel=tunnel, hostname="app.example.com")
     assert (created["changed"], created["route"]["result"]) == (True, "new")
     record = created["route"]["record"]
     assert (record["type"], record["content"], record["proxied"], record["ttl"]) == ("CNAME", target(tunnel), True, 1)
     assert record["comment"] == f"managed by tunnelops.cloudflare: tunnel={tunnel}"
     assert [r["content"] for r in records_at(cfemu, "app.example.com")] == [target(tunnel)]
 
-    _, again = route(tunnel=tunnel, hostname="app.example.com")
+    _ignored, again = route(tunnel=tunnel, hostname="app.example.com")
     assert (again["changed"], again["route"]["result"]) == (False, "unchanged")
     assert cfemu.writes() == []
 
@@ -101,7 +101,7 @@ def test_a_new_hostname_check_then_real_then_idempotent(cfemu, route, tunnel):
 def test_an_already_routed_hostname_costs_at_most_two_requests(cfemu, route, tunnel, options, by_name, expected):
     add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=True)
 
-    _, result = route(tunnel="web-01" if by_name else tunnel, hostname="app.example.com", **options)
+    _ignored, result = route(tunnel="web-01" if by_name else tunnel, hostname="app.example.com", **options)
 
     assert result["changed"] is False
     assert len(cfemu.requests()) == expected
@@ -110,7 +110,7 @@ def test_an_already_routed_hostname_costs_at_most_two_requests(cfemu, route, tun
 def test_an_unproxied_cname_to_the_tunnel_is_made_proxied(cfemu, route, tunnel):
     record = add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=False)
 
-    _, result = route(tunnel=tunnel, hostname="app.example.com")
+    _ignored, result = route(tunnel=tunnel, hostname="app.example.com")
 
     assert result["route"]["result"] == "updated"
     assert records_at(cfemu, "app.example.com") == [
@@ -138,7 +138,7 @@ def test_a_conflicting_record_is_refused_and_left_as_it_was(cfemu, route, tunnel
 def test_overwrite_replaces_the_legacy_record_in_one_batch(cfemu, route, tunnel):
     old = add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", "legacy-tunnel.example.net", proxied=True)
 
-    _, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True)
+    _ignored, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True)
 
     writes = cfemu.writes()
     assert [(w["method"], w["path"]) for w in writes] == [("POST", f"/zones/{EXAMPLE_COM}/dns_records/batch")]
@@ -150,7 +150,7 @@ def test_overwrite_legacy_replaces_only_a_record_a_legacy_tunnel_left(cfemu, rou
     add_record(cfemu, EXAMPLE_COM, "AAAA", "legacy.example.com", "100::", proxied=True)
     user_record = add_record(cfemu, EXAMPLE_COM, "A", "mine.example.com", "192.0.2.44")
 
-    _, replaced = route(tunnel=tunnel, hostname="legacy.example.com", overwrite_legacy=True)
+    _ignored, replaced = route(tunnel=tunnel, hostname="legacy.example.com", overwrite_legacy=True)
     run, refused = route(tunnel=tunnel, hostname="mine.example.com", overwrite_legacy=True)
 
     assert replaced["route"]["result"] == "updated"
@@ -165,8 +165,8 @@ def test_absent_removes_our_record_and_leaves_others(cfemu, route, tunnel):
     add_record(cfemu, EXAMPLE_COM, "CNAME", "app.example.com", target(tunnel), proxied=True)
     foreign = add_record(cfemu, EXAMPLE_COM, "A", "other.example.com", "192.0.2.7")
 
-    _, ours = route(tunnel=tunnel, hostname="app.example.com", state="absent")
-    _, theirs = route(tunnel=tunnel, hostname="other.example.com", state="absent")
+    _ignored, ours = route(tunnel=tunnel, hostname="app.example.com", state="absent")
+    _ignored, theirs = route(tunnel=tunnel, hostname="other.example.com", state="absent")
 
     assert (ours["changed"], ours["route"]["result"]) == (True, "deleted")
     assert records_at(cfemu, "app.example.com") == []
@@ -186,8 +186,8 @@ def test_absent_removes_our_record_and_leaves_others(cfemu, route, tunnel):
     ],
 )
 def test_wildcard_and_idn_names_are_routed_in_punycode(cfemu, route, tunnel, given, stored, zone):
-    _, created = route(tunnel=tunnel, hostname=given)
-    _, again = route(tunnel=tunnel, hostname=given)
+    _ignored, created = route(tunnel=tunnel, hostname=given)
+    _ignored, again = route(tunnel=tunnel, hostname=given)
 
     assert (created["route"]["result"], created["route"]["hostname"], created["route"]["zone"]) == ("new", stored, zone)
     assert [r["content"] for r in records_at(cfemu, stored)] == [target(tunnel)]
@@ -206,7 +206,7 @@ def test_the_list_form_reads_each_zone_once_and_writes_in_batches(cfemu, route, 
     names = [f"h{i:02d}.example.com" for i in range(50)] + ["api.dev.example.com", "web.dev.example.com"]
     add_record(cfemu, EXAMPLE_COM, "CNAME", "h00.example.com", target(tunnel), proxied=True)
 
-    _, result = route(tunnel=tunnel, hostnames=names, batch_size=20)
+    _ignored, result = route(tunnel=tunnel, hostnames=names, batch_size=20)
 
     methods = [(r["method"], r["path"]) for r in cfemu.requests()]
     assert methods.count(("GET", "/zones")) == 1
@@ -219,7 +219,7 @@ def test_the_list_form_reads_each_zone_once_and_writes_in_batches(cfemu, route, 
     assert [r["result"] for r in result["routes"]] == ["unchanged"] + ["new"] * 51
     assert all(records_at(cfemu, name) for name in names)
 
-    _, again = route(tunnel=tunnel, hostnames=names)
+    _ignored, again = route(tunnel=tunnel, hostnames=names)
     assert again["changed"] is False
     assert len(cfemu.requests()) == 3
 
@@ -230,9 +230,9 @@ def test_fifty_new_hostnames_of_one_zone_cost_a_constant_number_of_requests(
 ):
     names = [f"n{i:02d}.example.com" for i in range(50)]
 
-    _, created = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
+    _ignored, created = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
     first_log = cfemu.requests()
-    _, again = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
+    _ignored, again = route(tunnel="web-01" if by_name else tunnel, hostnames=names)
 
     assert (len(first_log), len(cfemu.requests())) == (first, second)
     assert [(r["method"], r["path"]) for r in first_log if r["method"] != "GET"] == [
@@ -277,7 +277,7 @@ def test_a_refused_batch_leaves_the_zone_as_it_was(cfemu, route, tunnel):
 def test_check_mode_with_diff_shows_the_replacement_without_writing(cfemu, route, tunnel):
     old = add_record(cfemu, EXAMPLE_COM, "A", "app.example.com", "192.0.2.80")
 
-    _, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True, check=True, diff=True)
+    _ignored, result = route(tunnel=tunnel, hostname="app.example.com", overwrite=True, check=True, diff=True)
 
     assert result["changed"] is True
     assert [r["id"] for r in result["diff"]["before"]["app.example.com"]] == [old["id"]]
@@ -294,7 +294,7 @@ def test_lb_keeps_foreign_origins_and_creates_then_reuses_the_load_balancer(cfem
     pool = foreign_pool(cfemu)
     second = create_tunnel(cfemu, "web-02")
 
-    _, checked = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", check=True)
+    _ignored, checked = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", check=True)
     assert (checked["route"]["pool"], checked["route"]["load_balancer"]) == ("updated", "new")
     assert [o["address"] for o in checked["diff"]["before"]["pool"]["origins"]] == ["192.0.2.10"]
     assert [o["address"] for o in checked["diff"]["after"]["pool"]["origins"]] == ["192.0.2.10", target(tunnel)]
@@ -304,9 +304,9 @@ def test_lb_keeps_foreign_origins_and_creates_then_reuses_the_load_balancer(cfem
     )
     assert cfemu.writes() == []
 
-    _, first = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
-    _, other = route(tunnel=second, type="lb", hostname="lb.example.com", pool="web-pool", weight=0.25)
-    _, again = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
+    _ignored, first = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
+    _ignored, other = route(tunnel=second, type="lb", hostname="lb.example.com", pool="web-pool", weight=0.25)
+    _ignored, again = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
 
     assert (first["route"]["pool"], first["route"]["load_balancer"]) == ("updated", "new")
     assert (other["route"]["pool"], other["route"]["load_balancer"]) == ("updated", "unchanged")
@@ -327,9 +327,9 @@ def test_lb_keeps_foreign_origins_and_creates_then_reuses_the_load_balancer(cfem
 def test_lb_creates_a_missing_pool_and_absent_removes_only_our_origin(cfemu, route, tunnel):
     pool = foreign_pool(cfemu)
 
-    _, created = route(tunnel=tunnel, type="lb", hostname="new-lb.example.com", pool="fresh-pool")
+    _ignored, created = route(tunnel=tunnel, type="lb", hostname="new-lb.example.com", pool="fresh-pool")
     route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool")
-    _, removed = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", state="absent")
+    _ignored, removed = route(tunnel=tunnel, type="lb", hostname="lb.example.com", pool="web-pool", state="absent")
 
     assert (created["route"]["pool"], created["route"]["load_balancer"]) == ("new", "new")
     assert [o["address"] for o in created["route"]["origins"]] == [target(tunnel)]
@@ -370,7 +370,7 @@ def test_lb_refuses_an_unproxied_load_balancer_before_writing(cfemu, route, tunn
 
 
 def test_a_private_network_route_check_then_real_then_idempotent_then_absent(cfemu, route, tunnel):
-    _, checked = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN", check=True)
+    _ignored, checked = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN", check=True)
     assert (checked["changed"], cfemu.writes()) == (True, [])
     assert checked["diff"] == {
         "before": {"10.20.0.0/16": None},
@@ -385,15 +385,15 @@ def test_a_private_network_route_check_then_real_then_idempotent_then_absent(cfe
         },
     }
 
-    _, created = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
-    _, again = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
+    _ignored, created = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
+    _ignored, again = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", comment="office LAN")
     routes = [r for r in cfemu.state()["routes"] if not r.get("deleted_at")]
 
     assert created["route"]["result"] == "new"
     assert [(r["network"], r["tunnel_id"], r["comment"]) for r in routes] == [("10.20.0.0/16", tunnel, "office LAN")]
     assert (again["changed"], cfemu.writes()) == (False, [])
 
-    _, removed = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", state="absent")
+    _ignored, removed = route(tunnel=tunnel, type="ip", network="10.20.0.0/16", state="absent")
     assert removed["route"]["result"] == "deleted"
     assert [r for r in cfemu.state()["routes"] if not r.get("deleted_at")] == []
 
@@ -432,7 +432,12 @@ def test_ansible_doc_renders_the_module():
     )
 
     doc = subprocess.run(
-        ["ansible-doc", "tunnelops.cloudflare.cf_tunnel_route"], env=env, capture_output=True, text=True, timeout=120
+        ["ansible-doc", "tunnelops.cloudflare.cf_tunnel_route"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert doc.returncode == 0, doc.stderr

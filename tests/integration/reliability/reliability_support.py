@@ -44,7 +44,7 @@ def parse_recap(output: str) -> dict:
             in_recap = True
             continue
         if in_recap and ":" in line and "ok=" in line:
-            host, _, counts = line.partition(":")
+            host, _ignored, counts = line.partition(":")
             recap[host.strip()] = {k: int(v) for k, v in (pair.split("=") for pair in counts.split())}
     return recap
 

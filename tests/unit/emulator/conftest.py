@@ -11,7 +11,7 @@ SECRET_32 = "dGhpcyBpcyBhIHRlc3Qgc2VjcmV0IG9mIDMyIGJ5dGVzIQ=="  # base64 of 32 b
 
 def ok(answer):
     """Unwrap a successful answer to its result, failing with the envelope otherwise."""
-    status, envelope, _ = answer
+    status, envelope, _ignored = answer
     assert status == 200 and envelope["success"] is True, envelope
     assert envelope["errors"] == []
     return envelope["result"]
@@ -19,7 +19,7 @@ def ok(answer):
 
 def error(answer, status: int, code: int) -> str:
     """Check an error answer's HTTP status and Cloudflare code; return the message."""
-    got_status, envelope, _ = answer
+    got_status, envelope, _ignored = answer
     assert (got_status, envelope["success"], envelope["result"]) == (status, False, None), envelope
     assert envelope["errors"][0]["code"] == code, envelope
     return envelope["errors"][0]["message"]

@@ -129,7 +129,7 @@ def test_unknown_paths_and_objects_answer_an_error_envelope(cfemu, method, path,
 
 
 def test_paths_outside_the_api_base_also_answer_an_envelope(cfemu):
-    status, envelope, _ = Emulator._call("GET", cfemu.base_url.replace("/client/v4", "/elsewhere"))
+    status, envelope, _ignored = Emulator._call("GET", cfemu.base_url.replace("/client/v4", "/elsewhere"))
 
     assert (status, envelope["success"], envelope["errors"][0]["code"]) == (404, False, 7000)
 
@@ -235,7 +235,7 @@ def test_removing_a_connector_with_pending_keeps_its_connections_as_reconnecting
 def test_a_status_fault_hits_the_next_matching_requests_only(cfemu):
     cfemu.fault("GET", "/accounts/*/cfd_tunnel", status=503, count=2)
 
-    answers = [cfemu.api("GET", TUNNELS) for _ in range(3)]
+    answers = [cfemu.api("GET", TUNNELS) for _ignored in range(3)]
 
     assert [answer[0] for answer in answers] == [503, 503, 200]
     assert answers[0][1]["errors"][0]["code"] == 10001
@@ -291,7 +291,7 @@ def test_an_invalid_fault_is_refused(cfemu):
 def test_the_rate_limit_answers_429_with_retry_after_past_the_budget(cfemu_factory):
     emu = cfemu_factory(rate_limit="3/60")
 
-    answers = [emu.api("GET", TUNNELS) for _ in range(4)]
+    answers = [emu.api("GET", TUNNELS) for _ignored in range(4)]
 
     assert [a[0] for a in answers] == [200, 200, 200, 429]
     assert answers[0][2]["Ratelimit-Policy"] == '"default";q=3;w=60'
@@ -301,7 +301,7 @@ def test_the_rate_limit_answers_429_with_retry_after_past_the_budget(cfemu_facto
 
 def test_the_rate_limit_is_counted_per_credential_and_recovers(cfemu_factory):
     emu = cfemu_factory(rate_limit="2/1")
-    for _ in range(2):
+    for _ignored in range(2):
         ok(emu.api("GET", TUNNELS))
 
     other = emu.api("GET", TUNNELS, token=TOKEN_READONLY)[0]
@@ -327,7 +327,7 @@ def test_concurrent_creates_of_one_name_have_exactly_one_winner(cfemu):
     def create(name):
         statuses.append(cfemu.api("POST", TUNNELS, body={"name": name})[0])
 
-    threads = [threading.Thread(target=create, args=("same",)) for _ in range(12)]
+    threads = [threading.Thread(target=create, args=("same",)) for _ignored in range(12)]
     threads += [threading.Thread(target=create, args=(f"own-{i}",)) for i in range(12)]
     for thread in threads:
         thread.start()

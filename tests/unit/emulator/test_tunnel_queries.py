@@ -89,7 +89,7 @@ def test_the_default_page_size_is_20(cfemu, make_tunnel):
     for index in range(21):
         make_tunnel(f"t{index:02}")
 
-    status, envelope, _ = cfemu.api("GET", TUNNELS)
+    status, envelope, _ignored = cfemu.api("GET", TUNNELS)
 
     assert status == 200 and len(envelope["result"]) == 20
     assert envelope["result_info"] == {"page": 1, "per_page": 20, "count": 20, "total_count": 21, "total_pages": 2}
