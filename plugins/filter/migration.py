@@ -1,12 +1,13 @@
 # Copyright (c) 2026, tunnelops maintainers
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filter that plans a host's move from legacy to named tunnels; documented in cf_migration_plan.yml."""
+"""Filters of the migration: cf_migration_plan, cf_route_conflicts and cf_failure_message (documented beside)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils._migration import (
     MigrationPlanError,
+    failure_message,
     migration_plan,
     route_conflicts,
 )
@@ -25,6 +26,15 @@ def cf_route_conflicts(plans):
     return route_conflicts(plans)
 
 
+def cf_failure_message(result):
+    """Return one line that says why a task failed, naming each failed item of a loop."""
+    return failure_message(result)
+
+
 class FilterModule:
     def filters(self):
-        return {"cf_migration_plan": cf_migration_plan, "cf_route_conflicts": cf_route_conflicts}
+        return {
+            "cf_failure_message": cf_failure_message,
+            "cf_migration_plan": cf_migration_plan,
+            "cf_route_conflicts": cf_route_conflicts,
+        }

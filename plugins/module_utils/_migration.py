@@ -9,6 +9,8 @@ migration, which switches traffic only after the named connector is up), its ``r
 
 from __future__ import annotations
 
+import posixpath
+
 from ansible_collections.tunnelops.cloudflare.plugins.module_utils._ingress import IngressError, validate_ingress
 
 CATCH_ALL = {"service": "http_status:404"}
@@ -81,6 +83,11 @@ def _retire(legacy: list[dict], cert_pem: list[str]) -> dict:
             retire["units"].append(parts["unit"])
         if parts.get("unit_file"):
             retire["unit_files"].append(parts["unit_file"])
+        if parts.get("init_script"):
+            # systemd runs a SysV script as the service of the same name (systemd-sysv-generator), which is how
+            # it is stopped and disabled; the script itself is retired like a unit file.
+            retire["units"].append(posixpath.basename(parts["init_script"]) + ".service")
+            retire["unit_files"].append(parts["init_script"])
         retire["update_units"].extend(parts.get("update_units") or [])
         retire["files"].extend(parts.get("config_files") or [])
         retire["files"].extend(parts.get("env_files") or [])
@@ -125,6 +132,9 @@ def migration_plan(discovery: dict, tunnel_name: str, pool_tunnel_names: dict | 
         "tunnels": tunnels,
         "routes": routes,
         "hostnames": sorted(entry["hostname"] for entry in legacy),
+        # Kept in the plan (and so in the host's migration record) for reports of later runs, when the legacy
+        # files are gone.
+        "sources": {entry["hostname"]: entry.get("unit") or entry.get("config_file") for entry in legacy},
         "retire": _retire(legacy, discovery.get("cert_pem") or []),
         "notes": notes,
     }
@@ -142,3 +152,34 @@ def route_conflicts(plans: list[dict]) -> dict[str, list[str]]:
             for hostname in names:
                 claims.setdefault(hostname.lower(), set()).add(route["tunnel"])
     return {hostname: sorted(tunnels) for hostname, tunnels in sorted(claims.items()) if len(tunnels) > 1}
+
+
+def _first_line(text) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _item_label(item: dict) -> str:
+    label = item.get("_ansible_item_label")
+    if label is None:
+        label = item.get(item.get("ansible_loop_var") or "item")
+    if isinstance(label, dict):
+        label = label.get("name", "")
+    return str(label) if label not in (None, "") else "an item"
+
+
+def failure_message(result) -> str:
+    """One line that says why a task failed, from the result Ansible registered for it.
+
+    A loop's own message ("One or more items failed") says nothing, so each failed item is named with its first
+    line instead. A result of a no_log task stays hidden: Ansible hands it to a rescue section uncensored, secrets
+    and all, marked only by ``_ansible_no_log``.
+    """
+    if not isinstance(result, dict):
+        return _first_line(result) or "failed"
+    if result.get("censored") or result.get("_ansible_no_log"):
+        return "the details are hidden by no_log"
+    items = [item for item in result.get("results") or [] if isinstance(item, dict) and item.get("failed")]
+    if items:
+        return "; ".join(f"{_item_label(item)}: {failure_message(item)}" for item in items)
+    return _first_line(result.get("msg") or result.get("stderr") or "") or "failed"

@@ -93,6 +93,22 @@ def test_leftovers_are_collected_once_and_cert_pem_only_when_legacy_exists():
     assert nothing["tunnels"] == [] and nothing["routes"] == [] and nothing["retire"]["cert_pem"] == []
 
 
+def test_the_plan_names_the_legacy_unit_or_config_file_of_each_hostname():
+    plan = migration_plan({"legacy": [legacy("a.example.com"), legacy("b.example.com", unit=None)]}, "h")
+
+    assert plan["sources"] == {"a.example.com": "cloudflared.service", "b.example.com": "/etc/cloudflared/config.yml"}
+
+
+def test_a_sysv_init_script_is_stopped_as_its_service_and_retired_like_a_unit_file():
+    entry = legacy("a.example.com", unit=None)
+    entry["retire"].update(unit=None, unit_file=None, init_script="/etc/init.d/cloudflared")
+
+    plan = migration_plan({"legacy": [entry]}, "h")
+
+    assert plan["retire"]["units"] == ["cloudflared.service"]
+    assert plan["retire"]["unit_files"] == ["/etc/init.d/cloudflared"]
+
+
 @pytest.mark.parametrize(
     ("entries", "tunnel_name", "pools", "message"),
     [
