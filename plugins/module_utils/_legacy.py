@@ -207,7 +207,11 @@ def load_config(text, use_yaml=None):
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigParseError(str(exc).replace("\n", " ")) from exc
+            # Only the position and the problem: PyYAML's own message quotes the offending line, which may hold a
+            # secret (a token or an API key of the legacy setup).
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            raise ConfigParseError(where + (getattr(exc, "problem", None) or "not valid YAML")) from exc
     else:
         data = MiniYAML(text).parse()
     if data is None:

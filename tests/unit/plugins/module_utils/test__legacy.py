@@ -709,6 +709,17 @@ def test_builtin_yaml_parser_refuses_what_it_does_not_support(text):
 
 
 @PARSERS
+def test_a_parse_error_names_the_position_and_never_quotes_the_file(use_yaml):
+    text = "hostname: a.example.com\ntoken: eyJhIjoiczNjcjN0In0\nurl: [http://localhost:8000\n"
+
+    with pytest.raises(ConfigParseError) as caught:
+        load_config(text, use_yaml=use_yaml)
+
+    assert "eyJhIjoiczNjcjN0In0" not in str(caught.value)
+    assert "line" in str(caught.value)
+
+
+@PARSERS
 def test_config_that_is_not_a_mapping_is_refused(use_yaml):
     with pytest.raises(ConfigParseError, match="not a mapping"):
         load_config("- a\n- b\n", use_yaml=use_yaml)
